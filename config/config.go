@@ -1,0 +1,323 @@
+// Package config reads crawl.yaml: the archive location, the sites to
+// crawl and the politeness settings. Parsing is strict: an unknown key or
+// a bad value is an error that names the field path (sites[1].base_url).
+//
+// The engine never sees this type; cmd turns it into crawler.Options.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Config is the whole of crawl.yaml. Zero values are never used directly:
+// Default fills every field and a file overrides what it names.
+type Config struct {
+	DB        string   `yaml:"db"`
+	UserAgent string   `yaml:"user_agent"`
+	Delay     Duration `yaml:"delay"`
+	Jitter    Duration `yaml:"jitter"`
+	Cooldown  Duration `yaml:"cooldown"`
+
+	MaxCooldown    Duration `yaml:"max_cooldown"`
+	Timeout        Duration `yaml:"timeout"`
+	Retries        int      `yaml:"retries"`
+	Backoff        Duration `yaml:"backoff"`
+	MaxBackoff     Duration `yaml:"max_backoff"`
+	MaxRetryAfter  Duration `yaml:"max_retry_after"`
+	ThrottleBurst  int      `yaml:"throttle_burst"`
+	MaxBody        ByteSize `yaml:"max_body"`
+	RobotsTTL      Duration `yaml:"robots_ttl"`
+	RecentWindow   Duration `yaml:"recent_window"`
+	RetryFailed    Duration `yaml:"retry_failed"`
+	MaxAttempts    int      `yaml:"max_attempts"`
+	DriftThreshold float64  `yaml:"drift_threshold"`
+	DriftMin       int      `yaml:"drift_min"`
+
+	Proxy              string   `yaml:"proxy"`
+	CAFile             string   `yaml:"ca_file"`
+	AllowRedirectHosts []string `yaml:"allow_redirect_hosts"`
+
+	Sites []Site `yaml:"sites"`
+}
+
+// Site is one host of the site in one language.
+type Site struct {
+	Lang     string   `yaml:"lang"`
+	BaseURL  string   `yaml:"base_url"`
+	Sections []string `yaml:"sections"`
+	// Canonical is the real host the records name in their url field
+	// (http://en.kremlin.ru, http://kremlin.ru); set it only for a mirror
+	// of some other site.
+	Canonical string `yaml:"canonical_url"`
+	// Delay overrides the global delay for this host.
+	Delay *Duration `yaml:"delay"`
+}
+
+// The real hosts. They are defaults, never constants of the engine.
+const (
+	DefaultBaseEN = "http://en.kremlin.ru"
+	DefaultBaseRU = "http://kremlin.ru"
+)
+
+// DefaultUserAgent names the program and a contact, product token first so
+// robots.txt groups for "kremlin-archive" match it.
+const DefaultUserAgent = "kremlin-archive/1.0 (+https://github.com/kremlin-archive/kremlin-archive; research archive)"
+
+// MinRealSiteDelay is the smallest delay accepted for the real kremlin.ru
+// hosts. Shorter delays are for local mirrors and test servers only.
+const MinRealSiteDelay = 2 * time.Second
+
+// Default returns the built-in configuration for the real site.
+func Default() *Config {
+	return &Config{
+		DB:             "kremlin.db",
+		UserAgent:      DefaultUserAgent,
+		Delay:          Duration(10 * time.Second),
+		Jitter:         Duration(5 * time.Second),
+		Cooldown:       Duration(30 * time.Minute),
+		MaxCooldown:    Duration(24 * time.Hour),
+		Timeout:        Duration(60 * time.Second),
+		Retries:        3,
+		Backoff:        Duration(10 * time.Second),
+		MaxBackoff:     Duration(5 * time.Minute),
+		MaxRetryAfter:  Duration(10 * time.Minute),
+		ThrottleBurst:  2,
+		MaxBody:        ByteSize(32 << 20),
+		RobotsTTL:      Duration(24 * time.Hour),
+		RecentWindow:   Duration(7 * 24 * time.Hour),
+		RetryFailed:    Duration(time.Hour),
+		MaxAttempts:    0,
+		DriftThreshold: 0.5,
+		DriftMin:       10,
+		Sites: []Site{
+			{Lang: "en", BaseURL: DefaultBaseEN, Sections: []string{"news", "transcripts"}},
+			{Lang: "ru", BaseURL: DefaultBaseRU, Sections: []string{"news", "transcripts"}},
+		},
+	}
+}
+
+// ErrNotFound is returned by Load when an explicitly named file is missing.
+var ErrNotFound = errors.New("config file not found")
+
+// Load reads the file at path over the defaults. When explicit is false
+// and the file does not exist, the defaults are returned unchanged.
+func Load(path string, explicit bool) (*Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) && !explicit {
+			c := Default()
+			return c, c.Validate()
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrNotFound)
+		}
+		return nil, err
+	}
+	defer f.Close()
+	c, err := Parse(f)
+	if err != nil {
+		return nil, prefixErr(path, err)
+	}
+	return c, nil
+}
+
+// Parse reads YAML over the defaults and validates the result.
+func Parse(r io.Reader) (*Config, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	c := Default()
+	// Report decoding and validation problems together: one run of the
+	// program shows everything there is to fix.
+	if err := errors.Join(decodeStrict(data, c), c.Validate()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// FieldError is one problem with one field.
+type FieldError struct {
+	Field string // path such as "sites[1].base_url"
+	Line  int    // 0 when unknown
+	Msg   string
+}
+
+func (e *FieldError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s (line %d): %s", e.Field, e.Line, e.Msg)
+	}
+	return e.Field + ": " + e.Msg
+}
+
+func prefixErr(path string, err error) error {
+	return fmt.Errorf("%s: %w", path, err)
+}
+
+// Validate checks every value and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(c.DB) == "" {
+		bad("db", "must name a file")
+	}
+	if ua := strings.TrimSpace(c.UserAgent); ua == "" {
+		bad("user_agent", "must not be empty (the site refuses requests without one)")
+	} else if !strings.Contains(ua, "http://") && !strings.Contains(ua, "https://") && !strings.Contains(ua, "@") {
+		bad("user_agent", "must contain a contact URL or e-mail address so the site's operators can reach you (got %q)", ua)
+	}
+	nonNeg := func(field string, d Duration) {
+		if d < 0 {
+			bad(field, "must not be negative (got %s)", d)
+		}
+	}
+	positive := func(field string, d Duration) {
+		if d <= 0 {
+			bad(field, "must be positive (got %s)", d)
+		}
+	}
+	nonNeg("delay", c.Delay)
+	nonNeg("jitter", c.Jitter)
+	positive("cooldown", c.Cooldown)
+	if c.MaxCooldown < c.Cooldown {
+		bad("max_cooldown", "must be at least cooldown (%s), got %s", c.Cooldown, c.MaxCooldown)
+	}
+	positive("timeout", c.Timeout)
+	if c.Retries < 0 || c.Retries > 20 {
+		bad("retries", "must be between 0 and 20 (got %d)", c.Retries)
+	}
+	nonNeg("backoff", c.Backoff)
+	if c.MaxBackoff < c.Backoff {
+		bad("max_backoff", "must be at least backoff (%s), got %s", c.Backoff, c.MaxBackoff)
+	}
+	nonNeg("max_retry_after", c.MaxRetryAfter)
+	if c.ThrottleBurst < 1 {
+		bad("throttle_burst", "must be at least 1 (got %d)", c.ThrottleBurst)
+	}
+	if c.MaxBody < 64<<10 {
+		bad("max_body", "must be at least 64KiB (event pages reach 355 KB), got %s", c.MaxBody)
+	}
+	if c.RobotsTTL <= 0 || c.RobotsTTL > Duration(24*time.Hour) {
+		bad("robots_ttl", "must be positive and at most 24h (RFC 9309), got %s", c.RobotsTTL)
+	}
+	nonNeg("recent_window", c.RecentWindow)
+	nonNeg("retry_failed", c.RetryFailed)
+	if c.MaxAttempts < 0 {
+		bad("max_attempts", "must not be negative (0 = retry failed documents for ever), got %d", c.MaxAttempts)
+	}
+	if c.DriftThreshold <= 0 || c.DriftThreshold > 1 {
+		bad("drift_threshold", "must be a fraction in (0, 1], got %v", c.DriftThreshold)
+	}
+	if c.DriftMin < 1 {
+		bad("drift_min", "must be at least 1 (got %d)", c.DriftMin)
+	}
+	if c.Proxy != "" {
+		u, err := url.Parse(c.Proxy)
+		switch {
+		case err != nil:
+			bad("proxy", "not a URL: %v", err)
+		case u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5" && u.Scheme != "socks5h":
+			bad("proxy", "scheme must be http, https, socks5 or socks5h (got %q)", c.Proxy)
+		case u.Host == "":
+			bad("proxy", "missing host:port (got %q)", c.Proxy)
+		}
+	}
+	if c.CAFile != "" {
+		if _, err := os.Stat(c.CAFile); err != nil {
+			bad("ca_file", "%v", err)
+		}
+	}
+	for i, h := range c.AllowRedirectHosts {
+		if h == "" || strings.ContainsAny(h, "/: ") {
+			bad(fmt.Sprintf("allow_redirect_hosts[%d]", i), "must be a bare host name (got %q)", h)
+		}
+	}
+	if len(c.Sites) == 0 {
+		bad("sites", "must list at least one site")
+	}
+	langs := map[string]int{}
+	for i, s := range c.Sites {
+		p := fmt.Sprintf("sites[%d]", i)
+		if s.Lang != "en" && s.Lang != "ru" {
+			bad(p+".lang", `must be "en" or "ru" (got %q)`, s.Lang)
+		} else if j, dup := langs[s.Lang]; dup {
+			bad(p+".lang", "%q is already configured in sites[%d]", s.Lang, j)
+		} else {
+			langs[s.Lang] = i
+		}
+		u, err := url.Parse(s.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			bad(p+".base_url", "must be an http(s) URL such as http://en.kremlin.ru (got %q)", s.BaseURL)
+		}
+		if s.Canonical != "" {
+			cu, err := url.Parse(s.Canonical)
+			if err != nil || (cu.Scheme != "http" && cu.Scheme != "https") || cu.Host == "" {
+				bad(p+".canonical_url", "must be an http(s) URL (got %q)", s.Canonical)
+			}
+		}
+		if len(s.Sections) == 0 {
+			bad(p+".sections", "must list at least one section (e.g. news, transcripts)")
+		}
+		seen := map[string]bool{}
+		for j, sec := range s.Sections {
+			if !validSection(sec) {
+				bad(fmt.Sprintf("%s.sections[%d]", p, j), "must be a listing name under /events/president/ such as news, transcripts or transcripts/speeches (got %q)", sec)
+			}
+			if seen[sec] {
+				bad(fmt.Sprintf("%s.sections[%d]", p, j), "%q listed twice", sec)
+			}
+			seen[sec] = true
+		}
+		d := c.Delay
+		field := "delay"
+		if s.Delay != nil {
+			d = *s.Delay
+			field = p + ".delay"
+			nonNeg(field, d)
+		}
+		if err == nil && IsRealHost(u.Hostname()) && d < Duration(MinRealSiteDelay) {
+			bad(field, "%s is below the %s minimum for the real site (%s); delays that short are only for local mirrors and test servers", d, MinRealSiteDelay, u.Hostname())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// SiteDelay is the configured delay for site s.
+func (c *Config) SiteDelay(s Site) time.Duration {
+	if s.Delay != nil {
+		return time.Duration(*s.Delay)
+	}
+	return time.Duration(c.Delay)
+}
+
+// IsRealHost reports whether host is one of the site's own hosts, where
+// the politeness floor applies.
+func IsRealHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "kremlin.ru" || strings.HasSuffix(host, ".kremlin.ru")
+}
+
+func validSection(s string) bool {
+	if s == "" || strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/") {
+		return false
+	}
+	for _, part := range strings.Split(s, "/") {
+		if part == "" || part == "page" || part == "by-date" || part == "feed" || part == "copy" {
+			return false
+		}
+		for _, r := range part {
+			if !(r >= 'a' && r <= 'z' || r == '_' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/klauspost/compress/dict"
+	"github.com/klauspost/compress/zstd"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Stored blobs (raw responses and parsed records) start with a 5-byte
+// header: a format byte and the big-endian ID of the compression
+// dictionary (0 = none). The rest is one zstd frame.
+const (
+	formatZstd  byte   = 1
+	blobHeaderN        = 5
+	noDict      uint32 = 0
+)
+
+// dictCurrentKey is the meta key naming the dictionary new raw pages of a
+// language are compressed with.
+func dictCurrentKey(lang string) []byte { return []byte("dict_current_" + lang) }
+
+// codec compresses and decompresses blobs. Dictionaries are trained on
+// the archive's own pages and stored, versioned, in the dicts bucket; a
+// blob names the dictionary it needs, so old blobs stay readable after a
+// new dictionary is trained.
+type codec struct {
+	mu       sync.RWMutex
+	plainEnc *zstd.Encoder
+	plainDec *zstd.Decoder
+	encs     map[uint32]*zstd.Encoder
+	decs     map[uint32]*zstd.Decoder
+	current  map[string]uint32 // lang -> dict ID for new raw pages
+}
+
+func loadCodec(db *bolt.DB) (*codec, error) {
+	c := &codec{
+		encs:    map[uint32]*zstd.Encoder{},
+		decs:    map[uint32]*zstd.Decoder{},
+		current: map[string]uint32{},
+	}
+	var err error
+	if c.plainEnc, err = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1)); err != nil {
+		return nil, err
+	}
+	if c.plainDec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
+		return nil, err
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		if d := tx.Bucket(bDicts); d != nil {
+			if err := d.ForEach(func(k, v []byte) error {
+				return c.addDict(binary.BigEndian.Uint32(k), append([]byte(nil), v...))
+			}); err != nil {
+				return err
+			}
+		}
+		if m := tx.Bucket(bMeta); m != nil {
+			for _, lang := range []string{"en", "ru"} {
+				if v := m.Get(dictCurrentKey(lang)); len(v) == 4 {
+					c.current[lang] = binary.BigEndian.Uint32(v)
+				}
+			}
+		}
+		return nil
+	})
+	return c, err
+}
+
+func (c *codec) addDict(id uint32, d []byte) error {
+	enc, err := zstd.NewWriter(nil, zstd.WithEncoderDict(d), zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	if err != nil {
+		return fmt.Errorf("dictionary %d: %w", id, err)
+	}
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderDicts(d), zstd.WithDecoderConcurrency(1))
+	if err != nil {
+		return fmt.Errorf("dictionary %d: %w", id, err)
+	}
+	c.mu.Lock()
+	c.encs[id], c.decs[id] = enc, dec
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *codec) currentDict(lang string) uint32 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.current[lang]
+}
+
+func (c *codec) setCurrent(lang string, id uint32) {
+	c.mu.Lock()
+	c.current[lang] = id
+	c.mu.Unlock()
+}
+
+// encode compresses p with dictionary id (0 = none).
+func (c *codec) encode(p []byte, id uint32) []byte {
+	enc := c.plainEnc
+	if id != noDict {
+		c.mu.RLock()
+		e, ok := c.encs[id]
+		c.mu.RUnlock()
+		if ok {
+			enc = e
+		} else {
+			id = noDict
+		}
+	}
+	out := make([]byte, blobHeaderN, blobHeaderN+len(p)/4+64)
+	out[0] = formatZstd
+	binary.BigEndian.PutUint32(out[1:], id)
+	return enc.EncodeAll(p, out)
+}
+
+// ErrCorrupt is returned when a stored blob cannot be decoded.
+var ErrCorrupt = errors.New("corrupt blob")
+
+// decode reverses encode.
+func (c *codec) decode(b []byte) ([]byte, error) {
+	if len(b) < blobHeaderN {
+		return nil, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(b))
+	}
+	if b[0] != formatZstd {
+		return nil, fmt.Errorf("%w: unknown format %d", ErrCorrupt, b[0])
+	}
+	id := binary.BigEndian.Uint32(b[1:5])
+	dec := c.plainDec
+	if id != noDict {
+		c.mu.RLock()
+		d, ok := c.decs[id]
+		c.mu.RUnlock()
+		if !ok {
+			return nil, fmt.Errorf("%w: needs dictionary %d, which the archive does not have", ErrCorrupt, id)
+		}
+		dec = d
+	}
+	out, err := dec.DecodeAll(b[blobHeaderN:], nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return out, nil
+}
+
+// blobDict returns the dictionary ID a blob was written with.
+func blobDict(b []byte) uint32 {
+	if len(b) < blobHeaderN {
+		return noDict
+	}
+	return binary.BigEndian.Uint32(b[1:5])
+}
+
+// trainDict builds a zstd dictionary from samples.
+func trainDict(samples [][]byte, id uint32) ([]byte, error) {
+	return dict.BuildZstdDict(samples, dict.Options{
+		MaxDictSize: 112 << 10,
+		HashBytes:   6,
+		ZstdDictID:  32768 + id, // private range of zstd dictionary IDs
+		ZstdLevel:   zstd.SpeedBetterCompression,
+	})
+}
+
+// frameSize returns the decompressed size of a blob from its zstd frame
+// header, without decompressing.
+func (c *codec) frameSize(b []byte) (int64, error) {
+	if len(b) < blobHeaderN {
+		return 0, ErrCorrupt
+	}
+	var h zstd.Header
+	if err := h.Decode(b[blobHeaderN:]); err != nil {
+		return 0, err
+	}
+	if !h.HasFCS {
+		return 0, fmt.Errorf("frame without content size")
+	}
+	return int64(h.FrameContentSize), nil
+}

@@ -1,0 +1,391 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/kremlin-archive/kremlin-archive/store/record"
+)
+
+// Doc is the archive's bookkeeping for one document in one language.
+type Doc struct {
+	Lang     string `json:"lang"`
+	ID       int64  `json:"id"`
+	Versions int    `json:"versions"` // stored versions; the current one is Versions
+	Seq      uint64 `json:"seq"`      // change sequence number of the last stored change
+
+	// ListedIn are the listing sections the document was seen in
+	// ("news", "transcripts"), in the order first seen.
+	ListedIn []string `json:"listed_in"`
+	// UpdateMark is the newest "last updated" date (YYYY-MM-DD) known for
+	// the stored copy, from the page and from the listing it was taken
+	// from. A listing entry with a newer span.updated means the site has
+	// changed the document since.
+	UpdateMark string `json:"update_mark,omitempty"`
+
+	// Current version, copied here for filters and reports.
+	Date      string    `json:"date,omitempty"`
+	Title     string    `json:"title,omitempty"`
+	Sections  []string  `json:"sections,omitempty"`
+	FetchedAt time.Time `json:"fetched_at"`
+	SourceURL string    `json:"source_url"`
+	RawSHA256 string    `json:"raw_sha256"`
+	RawSize   int       `json:"raw_size"`
+
+	FirstFetchedAt time.Time `json:"first_fetched_at"`
+	CheckedAt      time.Time `json:"checked_at"` // last fetch, changed or not
+}
+
+// Pending is a document discovered in a listing and not yet archived (or
+// archived and due for a refetch because the site updated it). Failed
+// fetches stay here with their error until a later attempt succeeds.
+type Pending struct {
+	Lang          string    `json:"lang"`
+	ID            int64     `json:"id"`
+	URL           string    `json:"url"` // as listed: root-relative path or absolute URL
+	ListedIn      []string  `json:"listed_in"`
+	ListedUpdated string    `json:"listed_updated,omitempty"`
+	Reason        string    `json:"reason"` // "new" or "updated"
+	DiscoveredAt  time.Time `json:"discovered_at"`
+
+	Attempts   int       `json:"attempts,omitempty"`
+	LastError  string    `json:"last_error,omitempty"`
+	LastStatus int       `json:"last_status,omitempty"`
+	LastTry    time.Time `json:"last_try,omitzero"`
+	NextTry    time.Time `json:"next_try,omitzero"`
+}
+
+// Failed reports whether at least one fetch of p has failed.
+func (p *Pending) Failed() bool { return p.Attempts > 0 }
+
+// Outcome of storing a fetched document.
+type Outcome int
+
+const (
+	OutcomeNew       Outcome = iota + 1 // first copy of the document
+	OutcomeUpdated                      // a new version: the content changed
+	OutcomeUnchanged                    // same content as the current version; nothing stored
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeNew:
+		return "new"
+	case OutcomeUpdated:
+		return "updated"
+	case OutcomeUnchanged:
+		return "unchanged"
+	}
+	return "?"
+}
+
+// Fetched is a fetched and parsed document, ready to store.
+type Fetched struct {
+	Raw    *Raw
+	Record *record.Record // fetch fields filled in
+	// From the pending entry (listing) the fetch was made for.
+	ListedIn      []string
+	ListedUpdated string
+}
+
+// ErrBadInput is returned for calls the store refuses to act on.
+var ErrBadInput = errors.New("bad input")
+
+// PutDocument stores a fetched document in one transaction: the raw
+// response, the parsed record, the document's bookkeeping, the change
+// sequence, the removal of its pending entry and the run's counters
+// (run 0 = none). When the content is the same as the current version,
+// nothing but the bookkeeping changes (OutcomeUnchanged).
+func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
+	rec := f.Record
+	if rec == nil || f.Raw == nil || rec.ID <= 0 {
+		return 0, fmt.Errorf("%w: document without record, raw response or ID", ErrBadInput)
+	}
+	if err := validLang(rec.Lang); err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	if rec.RawSHA256 == "" {
+		rec.RawSHA256 = f.Raw.SHA256()
+	}
+	recJSON, err := record.Marshal(rec)
+	if err != nil {
+		return 0, err
+	}
+	// Compress outside the write transaction.
+	rawBlob := db.codec.encode(marshalRaw(f.Raw), db.codec.currentDict(rec.Lang))
+	recBlob := db.codec.encode(recJSON, noDict)
+
+	var outcome Outcome
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		key := docKey(rec.Lang, rec.ID)
+		docs := tx.Bucket(bDocs)
+		var d Doc
+		exists, err := getJSON(docs, key, &d)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			d = Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
+		}
+		d.ListedIn = mergeSections(d.ListedIn, f.ListedIn)
+		d.CheckedAt = f.Raw.FetchedAt
+		d.UpdateMark = maxDate(d.UpdateMark, f.ListedUpdated, datePart(rec.Updated))
+
+		outcome = OutcomeNew
+		if exists && d.Versions > 0 {
+			cur, err := db.getRecord(tx, rec.Lang, rec.ID, d.Versions)
+			if err != nil {
+				return fmt.Errorf("read current version of %s/%d: %w", rec.Lang, rec.ID, err)
+			}
+			if record.SameContent(cur, rec) {
+				outcome = OutcomeUnchanged
+			} else {
+				outcome = OutcomeUpdated
+			}
+		}
+		if outcome != OutcomeUnchanged {
+			d.Versions++
+			vk := verKey(rec.Lang, rec.ID, d.Versions)
+			if err := tx.Bucket(bRaw).Put(vk, rawBlob); err != nil {
+				return err
+			}
+			if err := tx.Bucket(bRecords).Put(vk, recBlob); err != nil {
+				return err
+			}
+			if err := bumpSeq(tx, &d, key); err != nil {
+				return err
+			}
+			d.FetchedAt = f.Raw.FetchedAt
+			d.SourceURL = f.Raw.URL
+			d.RawSHA256 = rec.RawSHA256
+			d.RawSize = len(f.Raw.Body)
+			d.Title = rec.Title
+			d.Sections = rec.Sections
+			d.Date = ""
+			if rec.Date != nil {
+				d.Date = *rec.Date
+			}
+		}
+		if err := putJSON(docs, key, &d); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bPending).Delete(key); err != nil {
+			return err
+		}
+		return countRun(tx, runID, func(r *Run) {
+			switch outcome {
+			case OutcomeNew:
+				r.New++
+			case OutcomeUpdated:
+				r.Updated++
+			case OutcomeUnchanged:
+				r.Unchanged++
+			}
+		})
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store %s/%d: %w", rec.Lang, rec.ID, err)
+	}
+	if outcome != OutcomeUnchanged {
+		if err := db.maybeTrainDict(rec.Lang); err != nil {
+			return outcome, fmt.Errorf("train compression dictionary: %w", err)
+		}
+	}
+	return outcome, nil
+}
+
+// bumpSeq gives the document a new change sequence number, replacing its
+// old entry in the changes index.
+func bumpSeq(tx *bolt.Tx, d *Doc, key []byte) error {
+	ch := tx.Bucket(bChanges)
+	if d.Seq != 0 {
+		if err := ch.Delete(u64(d.Seq)); err != nil {
+			return err
+		}
+	}
+	seq, err := ch.NextSequence()
+	if err != nil {
+		return err
+	}
+	d.Seq = seq
+	return ch.Put(u64(seq), key)
+}
+
+// Doc returns the bookkeeping of a document, or nil when it is not archived.
+func (db *DB) Doc(lang string, id int64) (*Doc, error) {
+	var d Doc
+	var ok bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		ok, err = getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
+		return err
+	})
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Version is one stored version of a document.
+type Version struct {
+	N      int
+	Record *record.Record
+}
+
+// Record returns version n of a document's parsed record (n = 0: current).
+func (db *DB) Record(lang string, id int64, n int) (*record.Record, error) {
+	var r *record.Record
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if n == 0 {
+			var d Doc
+			ok, err := getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return nil
+			}
+			n = d.Versions
+		}
+		var err error
+		r, err = db.getRecord(tx, lang, id, n)
+		return err
+	})
+	return r, err
+}
+
+// RawResponse returns version n of a document's raw response (n = 0: current).
+func (db *DB) RawResponse(lang string, id int64, n int) (*Raw, error) {
+	var blob []byte
+	var rec *record.Record
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if n == 0 {
+			var d Doc
+			ok, err := getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
+			if err != nil || !ok {
+				return err
+			}
+			n = d.Versions
+		}
+		v := tx.Bucket(bRaw).Get(verKey(lang, id, n))
+		if v == nil {
+			return nil
+		}
+		blob = append([]byte(nil), v...)
+		var err error
+		rec, err = db.getRecord(tx, lang, id, n)
+		return err
+	})
+	if err != nil || blob == nil {
+		return nil, err
+	}
+	return db.decodeRaw(blob, rec)
+}
+
+func (db *DB) decodeRaw(blob []byte, rec *record.Record) (*Raw, error) {
+	p, err := db.codec.decode(blob)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := unmarshalRaw(p)
+	if err != nil {
+		return nil, err
+	}
+	if rec != nil {
+		raw.URL = rec.SourceURL
+		raw.FetchedAt, _ = time.Parse(time.RFC3339Nano, rec.FetchedAt)
+	}
+	return raw, nil
+}
+
+// Versions returns every stored version of a document, oldest first.
+func (db *DB) Versions(lang string, id int64) ([]Version, error) {
+	var out []Version
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var d Doc
+		ok, err := getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
+		if err != nil || !ok {
+			return err
+		}
+		for n := 1; n <= d.Versions; n++ {
+			r, err := db.getRecord(tx, lang, id, n)
+			if err != nil {
+				return fmt.Errorf("version %d: %w", n, err)
+			}
+			out = append(out, Version{N: n, Record: r})
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (db *DB) getRecord(tx *bolt.Tx, lang string, id int64, n int) (*record.Record, error) {
+	v := tx.Bucket(bRecords).Get(verKey(lang, id, n))
+	if v == nil {
+		return nil, fmt.Errorf("%w: record %s/%d version %d is missing", ErrCorrupt, lang, id, n)
+	}
+	p, err := db.codec.decode(v)
+	if err != nil {
+		return nil, err
+	}
+	var r record.Record
+	if err := json.Unmarshal(p, &r); err != nil {
+		return nil, fmt.Errorf("%w: record %s/%d version %d: %v", ErrCorrupt, lang, id, n, err)
+	}
+	return &r, nil
+}
+
+// getJSON decodes the value at key into v; ok is false when absent.
+func getJSON(b *bolt.Bucket, key []byte, v any) (ok bool, err error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("%w: %s key %x: %v", ErrCorrupt, "bucket", key, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
+}
+
+// mergeSections appends the sections of add missing from have.
+func mergeSections(have, add []string) []string {
+	for _, s := range add {
+		if s != "" && !slices.Contains(have, s) {
+			have = append(have, s)
+		}
+	}
+	return have
+}
+
+// datePart returns the YYYY-MM-DD of an RFC 3339 time (local date as
+// written), or "".
+func datePart(ts *string) string {
+	if ts == nil || len(*ts) < 10 {
+		return ""
+	}
+	return (*ts)[:10]
+}
+
+// maxDate returns the latest of YYYY-MM-DD dates ("" is earliest).
+func maxDate(dates ...string) string {
+	m := ""
+	for _, d := range dates {
+		if d > m {
+			m = d
+		}
+	}
+	return m
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ListedItem is one entry of a listing page, as the crawler saw it.
+type ListedItem struct {
+	ID      int64
+	URL     string // root-relative path or absolute URL of the item link
+	Date    string // YYYY-MM-DD published
+	Updated string // YYYY-MM-DD span.updated, "" when absent
+}
+
+// ListingResult says what a listing page meant for the archive.
+type ListingResult struct {
+	// Fetch are the page's documents to fetch now, in page order: new
+	// ones, updated ones, and earlier pending ones that are due.
+	Fetch []Pending
+	// New and Updated count the page's items added to the frontier by
+	// this call; Known counts items archived and current; Queued counts
+	// items that were already pending.
+	New, Updated, Known, Queued int
+}
+
+// AllKnown reports whether the page held nothing the archive lacked.
+func (r *ListingResult) AllKnown() bool { return r.New == 0 && r.Updated == 0 }
+
+// RecordListing records one listing page in one transaction: documents
+// not yet archived (or archived with an older update date than the listing
+// shows) join the frontier, archived ones remember the section, and the
+// section's state (cursor) is saved. When the process dies after this
+// commit, the frontier still holds every document of the page.
+func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.Time, state *SectionState, runID uint64) (*ListingResult, error) {
+	if err := validLang(lang); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	res := &ListingResult{}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		*res = ListingResult{}
+		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		for _, it := range items {
+			if it.ID <= 0 {
+				continue
+			}
+			key := docKey(lang, it.ID)
+			var p Pending
+			queued, err := getJSON(pend, key, &p)
+			if err != nil {
+				return err
+			}
+			if queued {
+				res.Queued++
+				p.ListedIn = mergeSections(p.ListedIn, []string{section})
+				p.ListedUpdated = maxDate(p.ListedUpdated, it.Updated)
+				if err := putJSON(pend, key, &p); err != nil {
+					return err
+				}
+				if !p.NextTry.After(now) {
+					res.Fetch = append(res.Fetch, p)
+				}
+				continue
+			}
+			var d Doc
+			archived, err := getJSON(docs, key, &d)
+			if err != nil {
+				return err
+			}
+			if archived {
+				changed := false
+				if n := mergeSections(d.ListedIn, []string{section}); len(n) != len(d.ListedIn) {
+					d.ListedIn, changed = n, true
+				}
+				if changed {
+					if err := putJSON(docs, key, &d); err != nil {
+						return err
+					}
+				}
+				if it.Updated == "" || it.Updated <= d.UpdateMark {
+					res.Known++
+					continue
+				}
+			}
+			p = Pending{
+				Lang: lang, ID: it.ID, URL: it.URL,
+				ListedIn:      []string{section},
+				ListedUpdated: it.Updated,
+				Reason:        "new",
+				DiscoveredAt:  now,
+			}
+			if archived {
+				p.Reason = "updated"
+				p.ListedIn = mergeSections(append([]string(nil), d.ListedIn...), p.ListedIn)
+				res.Updated++
+			} else {
+				res.New++
+			}
+			if err := putJSON(pend, key, &p); err != nil {
+				return err
+			}
+			res.Fetch = append(res.Fetch, p)
+		}
+		if state != nil {
+			if err := putSectionState(tx, state); err != nil {
+				return err
+			}
+		}
+		return countRun(tx, runID, func(r *Run) { r.ListingPages++ })
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record listing %s/%s: %w", lang, section, err)
+	}
+	return res, nil
+}
+
+// AddPending puts documents into the frontier directly (e.g. IDs given on
+// the command line). Documents already pending are left as they are.
+func (db *DB) AddPending(ps []Pending) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pend := tx.Bucket(bPending)
+		for i := range ps {
+			key := docKey(ps[i].Lang, ps[i].ID)
+			if pend.Get(key) != nil {
+				continue
+			}
+			if err := putJSON(pend, key, &ps[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// FailFetch records a failed attempt to fetch a pending document: the
+// error, the HTTP status (0 for none) and when to try again. The document
+// stays in the frontier; nothing else changes.
+func (db *DB) FailFetch(lang string, id int64, errText string, status int, at, next time.Time, runID uint64) (*Pending, error) {
+	var p Pending
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		pend := tx.Bucket(bPending)
+		key := docKey(lang, id)
+		ok, err := getJSON(pend, key, &p)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			p = Pending{Lang: lang, ID: id, Reason: "new", DiscoveredAt: at}
+		}
+		p.Attempts++
+		p.LastError = errText
+		p.LastStatus = status
+		p.LastTry = at
+		p.NextTry = next
+		if err := putJSON(pend, key, &p); err != nil {
+			return err
+		}
+		return countRun(tx, runID, func(r *Run) { r.Failed++ })
+	})
+	return &p, err
+}
+
+// DuePending returns the pending documents of lang whose next attempt is
+// due at now, oldest discovery first (lang "" = all languages).
+func (db *DB) DuePending(lang string, now time.Time) ([]Pending, error) {
+	all, err := db.PendingList(lang)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, p := range all {
+		if !p.NextTry.After(now) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// PendingList returns every pending document of lang ("" = all).
+func (db *DB) PendingList(lang string) ([]Pending, error) {
+	var out []Pending
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bPending).Cursor()
+		var k, v []byte
+		if lang == "" {
+			k, v = c.First()
+		} else {
+			k, v = c.Seek([]byte(lang))
+		}
+		for ; k != nil; k, v = c.Next() {
+			if lang != "" && string(k[:2]) != lang {
+				break
+			}
+			var p Pending
+			if _, err := getJSON(tx.Bucket(bPending), k, &p); err != nil {
+				return err
+			}
+			_ = v
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].DiscoveredAt.Equal(out[j].DiscoveredAt) {
+			return out[i].DiscoveredAt.Before(out[j].DiscoveredAt)
+		}
+		return out[i].ID > out[j].ID
+	})
+	return out, err
+}
+
+// Known returns the IDs among ids that are archived or pending in lang.
+func (db *DB) Known(lang string, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		for _, id := range ids {
+			k := docKey(lang, id)
+			if docs.Get(k) != nil || pend.Get(k) != nil {
+				out[id] = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}

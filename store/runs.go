@@ -1,0 +1,127 @@
+package store
+
+import (
+	"encoding/binary"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Run is one entry of the run ledger.
+type Run struct {
+	ID       uint64    `json:"id"`
+	Mode     string    `json:"mode"` // crawl, backfill, reparse, …
+	Args     []string  `json:"args,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end,omitzero"`
+	Status   string    `json:"status"` // running, ok, partial, refused, interrupted, drift, error, crashed
+	ExitCode int       `json:"exit_code"`
+	Error    string    `json:"error,omitempty"`
+
+	New          int   `json:"new"`
+	Updated      int   `json:"updated"`
+	Unchanged    int   `json:"unchanged"`
+	Failed       int   `json:"failed"` // failed fetch attempts
+	ListingPages int   `json:"listing_pages"`
+	Requests     int   `json:"requests"`
+	Bytes        int64 `json:"bytes"`
+	Throttled    int   `json:"throttled"` // refusals: 403, 429, 503, anti-bot pages
+	Retries      int   `json:"retries"`
+	Warnings     int   `json:"warnings"` // parse-health warnings
+	Pending      int   `json:"pending"`  // documents left in the frontier at the end
+	Reparsed     int   `json:"reparsed,omitempty"`
+	Changed      int   `json:"changed,omitempty"`
+}
+
+// StartRun adds a run to the ledger. Runs still marked "running" (their
+// process died without finishing) are marked "crashed" first.
+func (db *DB) StartRun(mode string, args []string, now time.Time) (*Run, error) {
+	r := &Run{Mode: mode, Args: args, Start: now, Status: "running"}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bRuns)
+		c := b.Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var old Run
+			if _, err := getJSON(b, k, &old); err != nil {
+				return err
+			}
+			_ = v
+			if old.Status != "running" {
+				break
+			}
+			old.Status = "crashed"
+			old.ExitCode = -1
+			if err := putJSON(b, k, &old); err != nil {
+				return err
+			}
+		}
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		r.ID = id
+		return putJSON(b, u64(id), r)
+	})
+	return r, err
+}
+
+// FinishRun stores the final figures of a run. Counters that the store
+// keeps itself (new, updated, unchanged, failed, listing pages) are taken
+// from the ledger, not from r.
+func (db *DB) FinishRun(r *Run) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bRuns)
+		var stored Run
+		if _, err := getJSON(b, u64(r.ID), &stored); err != nil {
+			return err
+		}
+		r.New, r.Updated, r.Unchanged = stored.New, stored.Updated, stored.Unchanged
+		r.Failed, r.ListingPages = stored.Failed, stored.ListingPages
+		return putJSON(b, u64(r.ID), r)
+	})
+}
+
+// RunCounters returns the counters the store keeps for run id.
+func (db *DB) RunCounters(id uint64) (*Run, error) {
+	var r Run
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		_, err := getJSON(tx.Bucket(bRuns), u64(id), &r)
+		return err
+	})
+	return &r, err
+}
+
+// Runs returns the last n runs, newest first (n <= 0: all).
+func (db *DB) Runs(n int) ([]Run, error) {
+	var out []Run
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bRuns)
+		c := b.Cursor()
+		for k, _ := c.Last(); k != nil && (n <= 0 || len(out) < n); k, _ = c.Prev() {
+			var r Run
+			if _, err := getJSON(b, k, &r); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// countRun applies fn to the ledger entry of run id inside tx (id 0: no-op).
+func countRun(tx *bolt.Tx, id uint64, fn func(*Run)) error {
+	if id == 0 {
+		return nil
+	}
+	b := tx.Bucket(bRuns)
+	key := make([]byte, 8)
+	binary.BigEndian.PutUint64(key, id)
+	var r Run
+	ok, err := getJSON(b, key, &r)
+	if err != nil || !ok {
+		return err
+	}
+	fn(&r)
+	return putJSON(b, key, &r)
+}

@@ -1,0 +1,240 @@
+package store
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// SchemaVersion is the layout of the buckets described in doc.go. A
+// database of any other version is refused.
+const SchemaVersion = 1
+
+// Bucket names.
+var (
+	bMeta     = []byte("meta")
+	bDicts    = []byte("dicts")
+	bDocs     = []byte("docs")
+	bRaw      = []byte("raw")
+	bRecords  = []byte("records")
+	bChanges  = []byte("changes")
+	bPending  = []byte("pending")
+	bSections = []byte("sections")
+	bHosts    = []byte("hosts")
+	bRuns     = []byte("runs")
+
+	allBuckets = [][]byte{bMeta, bDicts, bDocs, bRaw, bRecords, bChanges, bPending, bSections, bHosts, bRuns}
+)
+
+// Keys of the meta bucket.
+var (
+	kSchema  = []byte("schema_version")
+	kCreated = []byte("created_at")
+	kApp     = []byte("application")
+)
+
+const appName = "kremlin-archive"
+
+// Errors returned by Open.
+var (
+	// ErrLocked means another process has the database open.
+	ErrLocked = errors.New("another kremlin-archive run holds the archive")
+	// ErrSchema means the database was written by an incompatible version.
+	ErrSchema = errors.New("unsupported archive schema version")
+	// ErrNotArchive means the file is not a kremlin-archive database.
+	ErrNotArchive = errors.New("not a kremlin-archive database")
+	// ErrNoArchive means a read-only command was pointed at a missing file.
+	ErrNoArchive = errors.New("no archive at this path")
+)
+
+// Options for Open.
+type Options struct {
+	// ReadOnly opens the file with a shared lock and no writes.
+	ReadOnly bool
+	// LockTimeout is how long Open waits for another process to release
+	// the file. Zero means 300ms: fail at once, never hang.
+	LockTimeout time.Duration
+	// DictTrainAfter is how many raw pages of one language are stored
+	// before a compression dictionary is trained on them (0 = 200).
+	DictTrainAfter int
+	// NoSync skips fsync on commit (tests and benchmarks only).
+	NoSync bool
+}
+
+// DB is the archive: one bbolt file.
+type DB struct {
+	bolt *bolt.DB
+	path string
+	opts Options
+
+	codec *codec
+
+	trainMu sync.Mutex
+}
+
+// Open opens (creating it when absent, unless read-only) the archive at path.
+func Open(path string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 300 * time.Millisecond
+	}
+	if o.DictTrainAfter <= 0 {
+		o.DictTrainAfter = 200
+	}
+	if o.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", path, ErrNoArchive)
+		}
+	}
+	bdb, err := bolt.Open(path, 0o644, &bolt.Options{
+		Timeout:         o.LockTimeout,
+		ReadOnly:        o.ReadOnly,
+		NoSync:          o.NoSync,
+		FreelistType:    bolt.FreelistMapType,
+		InitialMmapSize: 64 << 20,
+	})
+	if err != nil {
+		switch {
+		case errors.Is(err, berrors.ErrTimeout):
+			return nil, fmt.Errorf("%s: %w (the lock is held by another process; wait for it to finish or stop it)", path, ErrLocked)
+		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
+			return nil, fmt.Errorf("%s: %w: %v", path, ErrNotArchive, err)
+		}
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, path: path, opts: o}
+	if err := db.init(); err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	c, err := loadCodec(bdb)
+	if err != nil {
+		bdb.Close()
+		return nil, err
+	}
+	db.codec = c
+	return db, nil
+}
+
+// init creates the buckets of a new file and checks the schema of an old one.
+func (db *DB) init() error {
+	var version string
+	var hasBuckets bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if m := tx.Bucket(bMeta); m != nil {
+			version = string(m.Get(kSchema))
+		}
+		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
+			hasBuckets = true
+			return nil
+		})
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case version == "" && hasBuckets:
+		return fmt.Errorf("%s: %w (it has buckets but no schema version)", db.path, ErrNotArchive)
+	case version == "" && db.opts.ReadOnly:
+		return fmt.Errorf("%s: %w (the file is empty)", db.path, ErrNoArchive)
+	case version == "":
+		return db.bolt.Update(func(tx *bolt.Tx) error {
+			for _, name := range allBuckets {
+				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+					return err
+				}
+			}
+			m := tx.Bucket(bMeta)
+			if err := m.Put(kSchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
+				return err
+			}
+			if err := m.Put(kApp, []byte(appName)); err != nil {
+				return err
+			}
+			return m.Put(kCreated, []byte(time.Now().UTC().Format(time.RFC3339)))
+		})
+	}
+	v, err := strconv.Atoi(version)
+	if err != nil {
+		return fmt.Errorf("%s: %w: schema version %q is not a number", db.path, ErrNotArchive, version)
+	}
+	if v != SchemaVersion {
+		hint := "this archive was written by a newer kremlin-archive; upgrade kremlin-archive to read it"
+		if v < SchemaVersion {
+			hint = "this archive was written by an older kremlin-archive; there is no automatic migration from it"
+		}
+		return fmt.Errorf("%s: %w %d (this program reads version %d): %s", db.path, ErrSchema, v, SchemaVersion, hint)
+	}
+	if db.opts.ReadOnly {
+		return nil
+	}
+	// A newer build may add buckets; create the missing ones.
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Path is the file the archive lives in.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the file, waiting for open transactions.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Size is the size of the database file in bytes.
+func (db *DB) Size() int64 {
+	var n int64
+	db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	return n
+}
+
+// docKey is the key of a document: 2 bytes of language + 8 bytes of ID
+// (big-endian, so keys iterate in numeric order within a language).
+func docKey(lang string, id int64) []byte {
+	k := make([]byte, 10)
+	copy(k, lang)
+	binary.BigEndian.PutUint64(k[2:], uint64(id))
+	return k
+}
+
+func parseDocKey(k []byte) (lang string, id int64, ok bool) {
+	if len(k) < 10 {
+		return "", 0, false
+	}
+	return string(k[:2]), int64(binary.BigEndian.Uint64(k[2:10])), true
+}
+
+// verKey is docKey + 4 bytes of version number.
+func verKey(lang string, id int64, version int) []byte {
+	k := make([]byte, 14)
+	copy(k, docKey(lang, id))
+	binary.BigEndian.PutUint32(k[10:], uint32(version))
+	return k
+}
+
+func u64(n uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, n)
+	return b
+}
+
+func validLang(lang string) error {
+	if len(lang) != 2 {
+		return fmt.Errorf("bad language %q", lang)
+	}
+	return nil
+}
