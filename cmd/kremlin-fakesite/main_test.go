@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuf is a goroutine-safe buffer.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var urlRe = regexp.MustCompile(`(en|ru) \(\d+ documents, \d+ news pages\) at (http://\S+)`)
+
+func start(t *testing.T, args ...string) (cancel func() error, urls map[string]string, stderr *syncBuf) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	var stdout syncBuf
+	stderr = &syncBuf{}
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, args, &stdout, stderr) }()
+	urls = map[string]string{}
+	deadline := time.Now().Add(5 * time.Second)
+	want := 1
+	if strings.Contains(strings.Join(args, " "), "-lang both") {
+		want = 2
+	}
+	for len(urls) < want {
+		select {
+		case err := <-errc:
+			t.Fatalf("run ended: %v; stderr %s", err, stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no URL printed: %q", stdout.String())
+		}
+		for _, m := range urlRe.FindAllStringSubmatch(stdout.String(), -1) {
+			urls[m[1]] = m[2]
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return func() error { stop(); return <-errc }, urls, stderr
+}
+
+func get(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", u, nil)
+	req.Header.Set("User-Agent", "test/1.0 (+https://example.org)")
+	c := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b
+}
+
+func TestServeAndSummary(t *testing.T) {
+	logPath := filepath.Join(t.TempDir(), "req.jsonl")
+	stop, urls, stderr := start(t, "-addr", "127.0.0.1:0", "-lang", "en", "-docs", "50", "-seed", "3", "-log", logPath, "-crawl-delay", "4")
+	base := urls["en"]
+	if st, body := get(t, base+"/robots.txt"); st != 200 || !strings.Contains(string(body), "Crawl-delay: 4") {
+		t.Errorf("robots: %d %q", st, body)
+	}
+	st, body := get(t, base+"/events/president/news")
+	if st != 200 || !bytes.Contains(body, []byte(`data-page="1"`)) {
+		t.Fatalf("listing: %d", st)
+	}
+	m := regexp.MustCompile(`data-id="(\d+)"`).FindSubmatch(body)
+	doc := "/events/president/news/" + string(m[1])
+	for i := 0; i < 2; i++ {
+		if st, _ := get(t, base+doc); st != 200 {
+			t.Fatalf("doc: %d", st)
+		}
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := stderr.String()
+	for _, want := range []string{"4 requests", "max in flight 1", "200×4", "fetched more than once: 1 (1 extra fetches)", string(m[1]) + ": 2 fetches"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	f, err := os.Open(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var r struct {
+			Lang   string
+			Path   string
+			Status int
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Lang != "en" || r.Status != 200 {
+			t.Errorf("log line %q: %v", sc.Text(), err)
+		}
+		n++
+	}
+	if n != 4 {
+		t.Errorf("%d log lines", n)
+	}
+}
+
+func TestBothHostsWithFaults(t *testing.T) {
+	stop, urls, stderr := start(t, "-addr", "127.0.0.1:0", "-lang", "both", "-docs", "30", "-ru-docs", "40", "-overlap", "20",
+		"-faults", "seed=1,max=1,503=1")
+	if urls["en"] == "" || urls["ru"] == "" || urls["en"] == urls["ru"] {
+		t.Fatalf("urls %v", urls)
+	}
+	// every other request of a path fails (rate 1, at most 1 in a row)
+	var got []int
+	for i := 0; i < 4; i++ {
+		st, _ := get(t, urls["ru"]+"/events/president/news")
+		got = append(got, st)
+	}
+	if got[0] != 503 || got[1] != 200 || got[2] != 503 || got[3] != 200 {
+		t.Errorf("statuses %v", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if out := stderr.String(); !strings.Contains(out, "faults: 503×2") || !strings.Contains(out, "kremlin-fakesite ru: 4 requests") {
+		t.Errorf("summary:\n%s", out)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"-lang", "de"}, {"-faults", "bogus=1"}, {"extra"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
