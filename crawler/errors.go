@@ -1,0 +1,95 @@
+package crawler
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrUnavailable is wrapped by every error that stops work on a whole
+// host for this run: the site refused us (403 burst, 429/503 with a long
+// Retry-After, anti-bot pages), we are in a cool-down recorded by an
+// earlier run, or robots.txt could not be read. The next run may retry
+// (after the recorded cool-down).
+var ErrUnavailable = errors.New("host unavailable")
+
+// ErrDrift means the pages no longer look like the site's known layout:
+// too many pages lacked the fields every page has.
+var ErrDrift = errors.New("the site's page layout may have changed")
+
+// ErrDisallowed is returned for a URL robots.txt disallows.
+var ErrDisallowed = errors.New("disallowed by robots.txt")
+
+// RefusedError says the site refused us and until when we stay away.
+type RefusedError struct {
+	Host   string
+	Until  time.Time
+	Reason string
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s refused us (%s); cooling down until %s", e.Host, e.Reason, e.Until.UTC().Format(time.RFC3339))
+}
+
+func (e *RefusedError) Unwrap() error { return ErrUnavailable }
+
+// RobotsError says robots.txt of a host could not be read, so the host
+// is treated as fully disallowed for now (RFC 9309 §2.3.1.3-4).
+type RobotsError struct {
+	Host   string
+	Status int // 0 when no response
+	Err    error
+}
+
+func (e *RobotsError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("robots.txt of %s answered %d; not crawling %s until it can be read", e.Host, e.Status, e.Host)
+	}
+	return fmt.Sprintf("robots.txt of %s is unreachable (%v); not crawling %s until it can be read", e.Host, e.Err, e.Host)
+}
+
+func (e *RobotsError) Unwrap() []error { return []error{ErrUnavailable, e.Err} }
+
+// NetError is a failed exchange: no complete response was received.
+type NetError struct {
+	URL       string
+	Err       error
+	Timeout   bool
+	Truncated bool
+}
+
+func (e *NetError) Error() string { return fmt.Sprintf("GET %s: %v", e.URL, e.Err) }
+func (e *NetError) Unwrap() error { return e.Err }
+
+// TooLargeError is a response body over the configured limit (max_body).
+// The body is never stored cut short.
+type TooLargeError struct {
+	URL   string
+	Limit int64
+	Size  int64 // -1 when the server did not say
+}
+
+func (e *TooLargeError) Error() string {
+	if e.Size > 0 {
+		return fmt.Sprintf("GET %s: body of %d bytes is over the max_body limit of %d bytes; raise max_body in crawl.yaml to archive it", e.URL, e.Size, e.Limit)
+	}
+	return fmt.Sprintf("GET %s: body is over the max_body limit of %d bytes; raise max_body in crawl.yaml to archive it", e.URL, e.Limit)
+}
+
+// StatusError is an HTTP response that is not the page (404, 500 after
+// retries, a single 403…).
+type StatusError struct {
+	URL    string
+	Status int
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("GET %s: HTTP %d", e.URL, e.Status) }
+
+// RedirectError is a redirect the crawler does not follow.
+type RedirectError struct {
+	URL, Location, Reason string
+}
+
+func (e *RedirectError) Error() string {
+	return fmt.Sprintf("GET %s: redirect to %s refused: %s", e.URL, e.Location, e.Reason)
+}

@@ -1,0 +1,393 @@
+package crawler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/kremlin-archive/kremlin-archive/store"
+)
+
+// gate is the only way requests reach a host. It serialises them (one in
+// flight), spaces them (delay + jitter, at least the robots.txt
+// Crawl-delay), obeys robots.txt, retries with backoff, honours
+// Retry-After, follows redirects it is allowed to, and stops the host for
+// the run — recording a cool-down for the next runs — when the site
+// refuses us. One gate per host, used by one goroutine.
+type gate struct {
+	host  string // host:port, the politeness key
+	opts  *Options
+	delay time.Duration // configured delay for this host
+	f     *fetcher
+	db    *store.DB
+	log   *slog.Logger
+	stats *Stats
+
+	robots     map[string]*robotsRules // by origin (scheme://host:port)
+	crawlDelay time.Duration           // from robots.txt
+	last       time.Time               // end of the last exchange
+	pauseUntil time.Time               // extra wait after an error or refusal
+	refusals   int                     // consecutive refusals (403, anti-bot pages)
+	failStreak int                     // consecutive requests that failed for good
+	refused    error                   // set once the host is given up for this run
+	hadRefusal bool                    // any refusal this run
+	rng        *rand.Rand
+}
+
+// failStreakLimit is how many documents in a row may fail (network errors,
+// 5xx after retries) before the host is considered down for this run.
+const failStreakLimit = 8
+
+func newGate(host string, delay time.Duration, f *fetcher, db *store.DB, o *Options, stats *Stats) *gate {
+	return &gate{
+		host:   host,
+		opts:   o,
+		delay:  delay,
+		f:      f,
+		db:     db,
+		log:    o.Logger.With("host", host),
+		stats:  stats,
+		robots: map[string]*robotsRules{},
+		rng:    rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(len(host)))),
+	}
+}
+
+// open checks the host's recorded cool-down and the time of the last
+// request of the previous run, before any request is made.
+func (g *gate) open(now time.Time) error {
+	hs, err := g.db.HostState(g.host)
+	if err != nil {
+		return err
+	}
+	if hs.CooldownUntil.After(now) {
+		g.refused = &RefusedError{Host: g.host, Until: hs.CooldownUntil, Reason: "cool-down recorded by an earlier run: " + hs.CooldownReason}
+		return g.refused
+	}
+	g.last = hs.LastRequest
+	return nil
+}
+
+// close records what the next run must know: the time of the last
+// request, and a reset of the cool-down count after a run the site did
+// not refuse.
+func (g *gate) close() error {
+	return g.db.UpdateHostState(g.host, func(hs *store.HostState) {
+		if !g.last.IsZero() {
+			hs.LastRequest = g.last
+		}
+		if !g.hadRefusal && hs.CooldownUntil.Before(time.Now()) {
+			hs.Cooldowns = 0
+		}
+	})
+}
+
+// effectiveDelay is max(configured delay, robots.txt Crawl-delay).
+func (g *gate) effectiveDelay() time.Duration { return max(g.delay, g.crawlDelay) }
+
+// wait blocks until the next request may start.
+func (g *gate) wait(ctx context.Context) error {
+	next := g.pauseUntil
+	if !g.last.IsZero() {
+		d := g.effectiveDelay()
+		if g.opts.Jitter > 0 {
+			d += time.Duration(g.rng.Int64N(int64(g.opts.Jitter)))
+		}
+		if t := g.last.Add(d); t.After(next) {
+			next = t
+		}
+	}
+	return sleepUntil(ctx, next)
+}
+
+// exchange makes one request, after waiting for its turn.
+func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
+	if err := g.wait(ctx); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	raw, err := g.f.get(ctx, u, g.opts.Timeout)
+	g.last = time.Now()
+	g.stats.Requests.Add(1)
+	status := 0
+	if raw != nil {
+		g.stats.Bytes.Add(int64(len(raw.Body)))
+		status = raw.Status
+	}
+	g.log.Debug("fetch", "url", u, "status", status, "dur", time.Since(start).Round(time.Millisecond), "err", err)
+	return raw, err
+}
+
+// backoff pauses the host before the next attempt: base × 2^(attempt-1),
+// capped, with up to 25% jitter.
+func (g *gate) backoff(attempt int) time.Duration {
+	d := g.opts.Backoff
+	for i := 1; i < attempt && d < g.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, g.opts.MaxBackoff)
+	if d > 0 {
+		d += time.Duration(g.rng.Int64N(int64(d)/4 + 1))
+	}
+	g.pause(d)
+	return d
+}
+
+func (g *gate) pause(d time.Duration) {
+	if t := time.Now().Add(d); t.After(g.pauseUntil) {
+		g.pauseUntil = t
+	}
+}
+
+// get fetches u and returns a 2xx response, following allowed redirects.
+// A *StatusError, *NetError, *TooLargeError or *RedirectError is a failure
+// of this URL only; an error wrapping ErrUnavailable means the host is
+// done for this run; ErrDisallowed means robots.txt forbids the URL.
+func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
+	if g.refused != nil {
+		return nil, g.refused
+	}
+	attempt, hops := 0, 0
+	cur := u
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		rules, err := g.rules(ctx, cur)
+		if err != nil {
+			return nil, err
+		}
+		if !rules.allowed(robotsPath(cur), g.opts.UserAgent) {
+			return nil, fmt.Errorf("%s: %w", cur, ErrDisallowed)
+		}
+		raw, err := g.exchange(ctx, cur.String())
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			var tl *TooLargeError
+			if errors.As(err, &tl) {
+				return nil, err
+			}
+			attempt++
+			if attempt > g.opts.Retries {
+				return nil, g.failed(err)
+			}
+			g.stats.Retries.Add(1)
+			d := g.backoff(attempt)
+			g.log.Info("retrying after a failed exchange", "url", cur.String(), "err", err, "attempt", attempt, "wait", d.Round(time.Millisecond))
+			continue
+		}
+		st := raw.Status
+		switch {
+		case st >= 200 && st < 300:
+			g.refusals, g.failStreak = 0, 0
+			return raw, nil
+		case isRedirect(st):
+			hops++
+			next, err := g.redirectTarget(cur, raw.Header.Get("Location"), hops)
+			if err != nil {
+				return nil, g.failed(err)
+			}
+			g.log.Debug("redirect", "from", cur.String(), "to", next.String(), "status", st)
+			cur = next
+			continue
+		case st == http.StatusForbidden:
+			g.stats.Throttled.Add(1)
+			if err := g.refusal(fmt.Sprintf("HTTP 403 for %s", cur)); err != nil {
+				return nil, err
+			}
+			return nil, &StatusError{URL: cur.String(), Status: st}
+		case st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable:
+			g.stats.Throttled.Add(1)
+			ra, hasRA := retryAfter(raw.Header, time.Now())
+			if hasRA && ra > g.opts.MaxRetryAfter {
+				return nil, g.coolDown(fmt.Sprintf("HTTP %d with Retry-After %s", st, ra.Round(time.Second)), time.Now().Add(ra))
+			}
+			attempt++
+			if attempt > g.opts.Retries {
+				if st == http.StatusTooManyRequests {
+					return nil, g.coolDown(fmt.Sprintf("HTTP 429 on %d attempts", attempt), time.Time{})
+				}
+				return nil, g.failed(&StatusError{URL: cur.String(), Status: st})
+			}
+			g.stats.Retries.Add(1)
+			var wait time.Duration
+			if hasRA {
+				wait = ra
+				g.pause(ra)
+			} else {
+				wait = g.backoff(attempt)
+			}
+			g.log.Info("site asked us to wait", "url", cur.String(), "status", st, "retry_after", hasRA, "wait", wait.Round(time.Millisecond), "attempt", attempt)
+			continue
+		case st >= 500:
+			attempt++
+			if attempt > g.opts.Retries {
+				return nil, g.failed(&StatusError{URL: cur.String(), Status: st})
+			}
+			g.stats.Retries.Add(1)
+			d := g.backoff(attempt)
+			g.log.Info("retrying after a server error", "url", cur.String(), "status", st, "attempt", attempt, "wait", d.Round(time.Millisecond))
+			continue
+		default:
+			// 404, 410 and other answers about this URL: not a refusal,
+			// not worth retrying now.
+			g.refusals, g.failStreak = 0, 0
+			return nil, &StatusError{URL: cur.String(), Status: st}
+		}
+	}
+}
+
+// failed counts a URL that failed for good and gives the host up when
+// too many fail in a row (the host is down or silently blocking us).
+func (g *gate) failed(err error) error {
+	g.failStreak++
+	if g.failStreak >= failStreakLimit {
+		return g.coolDown(fmt.Sprintf("%d requests in a row failed, the last with: %v", g.failStreak, err), time.Time{})
+	}
+	return err
+}
+
+// refusal counts one refusal (a 403, an anti-bot page). A burst of
+// throttle_burst refusals in a row stops the host and records a
+// cool-down; a single one pauses the host before the next request.
+func (g *gate) refusal(reason string) error {
+	g.refusals++
+	g.hadRefusal = true
+	if g.refusals >= g.opts.ThrottleBurst {
+		return g.coolDown(fmt.Sprintf("%d refusals in a row, the last: %s", g.refusals, reason), time.Time{})
+	}
+	g.pause(max(g.opts.Backoff, g.effectiveDelay()))
+	g.log.Warn("the site refused one request; pausing before the next", "reason", reason)
+	return nil
+}
+
+// coolDown gives the host up for this run and records until when later
+// runs must stay away: cooldown × 2^(n-1) for the n-th cool-down in a
+// row, capped at max_cooldown, and never before atLeast.
+func (g *gate) coolDown(reason string, atLeast time.Time) error {
+	now := time.Now()
+	var until time.Time
+	err := g.db.UpdateHostState(g.host, func(hs *store.HostState) {
+		hs.Cooldowns++
+		d := g.opts.Cooldown
+		for i := 1; i < hs.Cooldowns && d < g.opts.MaxCooldown; i++ {
+			d *= 2
+		}
+		d = min(d, g.opts.MaxCooldown)
+		until = now.Add(d)
+		if atLeast.After(until) {
+			until = atLeast
+		}
+		hs.CooldownUntil = until
+		hs.CooldownReason = reason
+		hs.LastRefusal = now
+		hs.LastRequest = g.last
+	})
+	g.hadRefusal = true
+	g.stats.Cooldowns.Add(1)
+	if err != nil {
+		g.refused = fmt.Errorf("record cool-down of %s: %w", g.host, err)
+		return g.refused
+	}
+	g.refused = &RefusedError{Host: g.host, Until: until, Reason: reason}
+	g.log.Warn("the site refused us; stopping this host and cooling down", "reason", reason, "until", until.UTC().Format(time.RFC3339))
+	return g.refused
+}
+
+func isRedirect(st int) bool {
+	switch st {
+	case 301, 302, 303, 307, 308:
+		return true
+	}
+	return false
+}
+
+const maxRedirects = 5
+
+// redirectTarget checks a redirect: same host name (any scheme or port),
+// or a host listed in allow_redirect_hosts.
+func (g *gate) redirectTarget(cur *url.URL, loc string, hops int) (*url.URL, error) {
+	if loc == "" {
+		return nil, &RedirectError{URL: cur.String(), Reason: "redirect without a Location header"}
+	}
+	next, err := cur.Parse(loc)
+	if err != nil {
+		return nil, &RedirectError{URL: cur.String(), Location: loc, Reason: err.Error()}
+	}
+	next.Fragment = ""
+	if next.Scheme != "http" && next.Scheme != "https" {
+		return nil, &RedirectError{URL: cur.String(), Location: loc, Reason: "not an http(s) URL"}
+	}
+	if hops > maxRedirects {
+		return nil, &RedirectError{URL: cur.String(), Location: loc, Reason: fmt.Sprintf("more than %d redirects", maxRedirects)}
+	}
+	if !strings.EqualFold(next.Hostname(), cur.Hostname()) && !g.opts.redirectAllowed(next.Hostname()) {
+		return nil, &RedirectError{URL: cur.String(), Location: next.String(), Reason: "another host; add it to allow_redirect_hosts in crawl.yaml to follow such redirects"}
+	}
+	return next, nil
+}
+
+// retryAfter parses Retry-After in both of its forms (seconds, HTTP date).
+func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
+	v := strings.TrimSpace(h.Get("Retry-After"))
+	if v == "" {
+		return 0, false
+	}
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n < 0 {
+			return 0, false
+		}
+		return time.Duration(n) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(t.Sub(now), 0), true
+	}
+	return 0, false
+}
+
+// sleepUntil waits until t or until ctx is done.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// Stats are the run's counters, updated as it goes (safe to read from
+// another goroutine).
+type Stats struct {
+	Requests  atomic.Int64
+	Bytes     atomic.Int64
+	Throttled atomic.Int64
+	Retries   atomic.Int64
+	Cooldowns atomic.Int64
+
+	New       atomic.Int64
+	Updated   atomic.Int64
+	Unchanged atomic.Int64
+	Failed    atomic.Int64
+	Listings  atomic.Int64
+	Warnings  atomic.Int64
+	Skipped   atomic.Int64 // disallowed by robots.txt
+
+	// Backfill progress, for ETA: listing pages left to walk (estimate).
+	PagesTotal atomic.Int64
+	PagesDone  atomic.Int64
+}
