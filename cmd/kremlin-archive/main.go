@@ -1,0 +1,26 @@
+// Command kremlin-archive keeps a complete, faithful archive of the
+// website of the President of Russia (en.kremlin.ru and kremlin.ru): raw
+// pages and parsed records in one bbolt file, crawled politely, resumable
+// after any stop, exportable as JSONL and WARC.
+//
+// Run `kremlin-archive help` for the commands and exit codes.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // Europe/Moscow on systems without a zoneinfo database
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal the context is done; restore default handling
+	// so a second ^C kills at once.
+	context.AfterFunc(ctx, stop)
+	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	code := report(os.Stderr, err)
+	stop()
+	os.Exit(code)
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/kremlin-archive/kremlin-archive/store"
+)
+
+// ErrCorrupt means verify found problems.
+var ErrCorrupt = errors.New("the archive has problems")
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("verify", stderr)
+	var c common
+	c.register(fs)
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageErr("kremlin-archive verify", "verify takes no arguments")
+	}
+	if err := c.setup(fs, stderr); err != nil {
+		return err
+	}
+	db, err := c.openDB(true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	docs := map[string]bool{}
+	st, err := db.Verify(func(p store.Problem) {
+		fmt.Fprintln(stdout, "PROBLEM", p.String())
+		if p.ID != 0 {
+			docs[fmt.Sprintf("%s/%d", p.Lang, p.ID)] = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "verified %d documents, %d versions (%s of raw bodies), %d pending: %d problem(s)\n",
+		st.Documents, st.Versions, humanBytes(st.RawBytes), st.Pending, st.Problems)
+	if st.Problems > 0 {
+		names := sortedKeys(docs)
+		return withHint(fmt.Errorf("%w: %d problem(s) in %d document(s): %v", ErrCorrupt, st.Problems, len(names), names),
+			"restore the file from a backup; documents named above can also be refetched after removing the archive's copy")
+	}
+	return nil
+}
