@@ -87,10 +87,7 @@ func (db *DB) installDict(lang string, samples [][]byte) error {
 		return err
 	}
 	id++
-	d, err := trainDict(samples, id)
-	if err != nil {
-		return err
-	}
+	d := trainDict(samples)
 	if err := db.codec.addDict(id, d); err != nil {
 		return err
 	}

@@ -177,6 +177,9 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		if err := tx.Bucket(bPending).Delete(key); err != nil {
 			return err
 		}
+		// bbolt rewrites the last leaf of a bucket on every append, reading
+		// the previous blob through the map: count it.
+		db.touch(tx, 2*len(rawBlob)+4*costLookup)
 		return countRun(tx, runID, func(r *Run) {
 			switch outcome {
 			case OutcomeNew:

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
@@ -47,6 +48,7 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 			if it.ID <= 0 {
 				continue
 			}
+			db.touch(tx, 2*costLookup)
 			key := docKey(lang, it.ID)
 			var p Pending
 			queued, err := getJSON(pend, key, &p)
@@ -195,10 +197,10 @@ func (db *DB) PendingList(lang string) ([]Pending, error) {
 				break
 			}
 			var p Pending
-			if _, err := getJSON(tx.Bucket(bPending), k, &p); err != nil {
-				return err
+			if err := json.Unmarshal(v, &p); err != nil {
+				return fmt.Errorf("%w: frontier entry %x: %v", ErrCorrupt, k, err)
 			}
-			_ = v
+			db.touch(tx, costScanned)
 			out = append(out, p)
 		}
 		return nil
@@ -218,6 +220,7 @@ func (db *DB) Known(lang string, ids []int64) (map[int64]bool, error) {
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
 		for _, id := range ids {
+			db.touch(tx, 2*costLookup)
 			k := docKey(lang, id)
 			if docs.Get(k) != nil || pend.Get(k) != nil {
 				out[id] = true

@@ -81,6 +81,7 @@ func (db *DB) Scan(f Filter, fn func(d *Doc, r *record.Record) error) error {
 				}
 				sel = append(sel, d)
 				blobs = append(blobs, append([]byte(nil), blob...))
+				db.touch(tx, len(blob)+costLookup)
 			}
 			return nil
 		})
@@ -115,6 +116,7 @@ func (db *DB) ScanDocs(fn func(d *Doc) error) error {
 			if err := json.Unmarshal(v, &d); err != nil {
 				return fmt.Errorf("%w: document %x: %v", ErrCorrupt, k, err)
 			}
+			db.touch(tx, costScanned)
 			return fn(&d)
 		})
 	})
@@ -150,6 +152,7 @@ func (db *DB) Storage() (*StorageStats, error) {
 		if err := tx.Bucket(bRaw).ForEach(func(k, v []byte) error {
 			st.Versions++
 			st.StoredBytes += int64(len(v))
+			db.touch(tx, len(v)+costScanned)
 			if n, err := db.codec.frameSize(v); err == nil {
 				st.RawBytes += n
 			}
@@ -213,6 +216,7 @@ func (db *DB) capture(d *Doc, n int) (*Capture, error) {
 			return fmt.Errorf("%w: raw page %s/%d version %d is missing", ErrCorrupt, d.Lang, d.ID, n)
 		}
 		rawBlob = append([]byte(nil), v...)
+		db.touch(tx, len(v)+2*costLookup)
 		var err error
 		rec, err = db.getRecord(tx, d.Lang, d.ID, n)
 		return err
@@ -259,6 +263,7 @@ func (db *DB) docChunks(lang string, fn func(batch []Doc) error) error {
 				if err := json.Unmarshal(v, &d); err != nil {
 					return fmt.Errorf("%w: document %x: %v", ErrCorrupt, k, err)
 				}
+				db.touch(tx, costScanned)
 				batch = append(batch, d)
 			}
 			return nil

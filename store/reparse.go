@@ -88,6 +88,7 @@ func (db *DB) reparseBatch(keys [][]byte, fn ReparseFunc, onError func(string, i
 				if blob == nil {
 					return fmt.Errorf("%w: raw page %s/%d version %d is missing", ErrCorrupt, lang, id, n)
 				}
+				db.touch(tx, len(blob)+2*costLookup)
 				raw, err := db.decodeRaw(append([]byte(nil), blob...), old)
 				if err != nil {
 					return fmt.Errorf("raw page %s/%d version %d: %w", lang, id, n, err)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -77,6 +78,29 @@ type DB struct {
 	codec *codec
 
 	trainMu sync.Mutex
+	touched atomic.Int64 // bytes read or written through the map since the last release
+}
+
+// Every page bbolt reads through its map stays resident in this process,
+// and the kernel maps up to 64 KiB around each page fault ("fault
+// around"). Reads and writes are therefore counted (touch) with these
+// estimates, and past releaseEvery the mapped pages are released
+// (dropMapped), so resident memory stays flat however large the archive.
+const (
+	releaseEvery = 8 << 20
+	costLookup   = 64 << 10 // one random Get/Put: one fault, 64 KiB around it
+	costScanned  = 10 << 10 // one small value read in key order
+)
+
+// touch counts n bytes handled inside tx and, past releaseEvery, releases
+// the mapped pages of the file. tx must be open: bbolt cannot remap the
+// file while a transaction is open, so the mapping is stable.
+func (db *DB) touch(tx *bolt.Tx, n int) {
+	if db.touched.Add(int64(n)) < releaseEvery {
+		return
+	}
+	db.touched.Store(0)
+	dropMapped(db.bolt.Info().Data, tx.Size())
 }
 
 // Open opens (creating it when absent, unless read-only) the archive at path.

@@ -80,6 +80,7 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
 			continue
 		}
 		st.Documents++
+		db.touch(tx, costLookup)
 		var d Doc
 		if err := json.Unmarshal(v, &d); err != nil {
 			add(Problem{Lang: lang, ID: id, Msg: "bookkeeping entry does not decode: " + err.Error()})
@@ -114,6 +115,7 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
 				prob("raw page is missing")
 				continue
 			}
+			db.touch(tx, len(rawBlob)+2*costLookup)
 			p, err := db.codec.decode(rawBlob)
 			if err != nil {
 				prob("raw page: " + err.Error())

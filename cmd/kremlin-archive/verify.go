@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
@@ -45,7 +46,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		st.Documents, st.Versions, humanBytes(st.RawBytes), st.Pending, st.Problems)
 	if st.Problems > 0 {
 		names := sortedKeys(docs)
-		return withHint(fmt.Errorf("%w: %d problem(s) in %d document(s): %v", ErrCorrupt, st.Problems, len(names), names),
+		list := strings.Join(names[:min(len(names), 20)], " ")
+		if len(names) > 20 {
+			list += fmt.Sprintf(" … and %d more (listed above)", len(names)-20)
+		}
+		return withHint(fmt.Errorf("%w: %d problem(s) in %d document(s): %s", ErrCorrupt, st.Problems, len(names), list),
 			"restore the file from a backup; documents named above can also be refetched after removing the archive's copy")
 	}
 	return nil
