@@ -50,7 +50,7 @@ func loadCodec(db *bolt.DB) (*codec, error) {
 	if c.plainDec, err = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1)); err != nil {
 		return nil, err
 	}
-	err = db.View(func(tx *bolt.Tx) error {
+	err = safeView(db, func(tx *bolt.Tx) error {
 		if d := tx.Bucket(bDicts); d != nil {
 			if err := d.ForEach(func(k, v []byte) error {
 				return c.addDict(binary.BigEndian.Uint32(k), append([]byte(nil), v...))
@@ -59,7 +59,7 @@ func loadCodec(db *bolt.DB) (*codec, error) {
 			}
 		}
 		if m := tx.Bucket(bMeta); m != nil {
-			for _, lang := range []string{"en", "ru"} {
+			for _, lang := range langs {
 				if v := m.Get(dictCurrentKey(lang)); len(v) == 4 {
 					c.current[lang] = binary.BigEndian.Uint32(v)
 				}

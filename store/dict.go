@@ -25,24 +25,48 @@ func (db *DB) maybeTrainDict(lang string) error {
 	if db.codec.currentDict(lang) != noDict {
 		return nil
 	}
+	// Count the language's pages once, then keep counting in memory:
+	// samples are decoded only when the threshold is reached.
+	if db.rawCount == nil {
+		db.rawCount = map[string]int{}
+	}
+	n, counted := db.rawCount[lang]
+	if !counted {
+		err := db.bolt.View(func(tx *bolt.Tx) error {
+			c := tx.Bucket(bRaw).Cursor()
+			prefix := []byte(lang)
+			for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	} else {
+		n++ // the page just stored
+	}
+	db.rawCount[lang] = n
+	if n < db.opts.DictTrainAfter {
+		return nil
+	}
 	var samples [][]byte
-	n := 0
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bRaw).Cursor()
 		prefix := []byte(lang)
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			n++
-			if len(samples) < maxDictSamples && blobDict(v) == noDict {
-				p, err := db.codec.decode(v)
-				if err != nil {
-					return err
-				}
-				samples = append(samples, p)
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(samples) < maxDictSamples; k, v = c.Next() {
+			if blobDict(v) != noDict {
+				continue
 			}
+			p, err := db.codec.decode(v)
+			if err != nil {
+				return err
+			}
+			samples = append(samples, p)
 		}
 		return nil
 	})
-	if err != nil || n < db.opts.DictTrainAfter {
+	if err != nil {
 		return err
 	}
 	return db.installDict(lang, samples)
@@ -160,7 +184,7 @@ func (db *DB) Dicts() ([]DictInfo, error) {
 		return tx.Bucket(bDicts).ForEach(func(k, v []byte) error {
 			id := binary.BigEndian.Uint32(k)
 			di := DictInfo{ID: id, Size: len(v)}
-			for _, lang := range []string{"en", "ru"} {
+			for _, lang := range langs {
 				if db.codec.currentDict(lang) == id {
 					di.Current = append(di.Current, lang)
 				}

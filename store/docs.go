@@ -116,6 +116,12 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 	if err != nil {
 		return 0, err
 	}
+	// Compare what will be stored, not what was given: JSON replaces
+	// invalid UTF-8, and the stored copy has been through it.
+	var stored record.Record
+	if err := json.Unmarshal(recJSON, &stored); err != nil {
+		return 0, err
+	}
 	// Compress outside the write transaction.
 	rawBlob := db.codec.encode(marshalRaw(f.Raw), db.codec.currentDict(rec.Lang))
 	recBlob := db.codec.encode(recJSON, noDict)
@@ -142,7 +148,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			if err != nil {
 				return fmt.Errorf("read current version of %s/%d: %w", rec.Lang, rec.ID, err)
 			}
-			if record.SameContent(cur, rec) {
+			if record.SameContent(cur, &stored) {
 				outcome = OutcomeUnchanged
 			} else {
 				outcome = OutcomeUpdated

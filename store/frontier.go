@@ -44,10 +44,12 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		*res = ListingResult{}
 		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		seen := map[int64]bool{}
 		for _, it := range items {
-			if it.ID <= 0 {
+			if it.ID <= 0 || seen[it.ID] {
 				continue
 			}
+			seen[it.ID] = true
 			db.touch(tx, 2*costLookup)
 			key := docKey(lang, it.ID)
 			var p Pending

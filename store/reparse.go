@@ -1,6 +1,9 @@
 package store
 
 import (
+	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 
 	bolt "go.etcd.io/bbolt"
@@ -95,6 +98,12 @@ func (db *DB) reparseBatch(keys [][]byte, fn ReparseFunc, onError func(string, i
 				}
 				st.Versions++
 				nr, err := fn(raw, old)
+				if err == nil && (nr.ID != id || nr.Lang != lang) {
+					err = fmt.Errorf("the page parses as document %s/%d", nr.Lang, nr.ID)
+				}
+				if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+					return err
+				}
 				if err != nil {
 					st.Failed++
 					if onError != nil {
@@ -104,13 +113,17 @@ func (db *DB) reparseBatch(keys [][]byte, fn ReparseFunc, onError func(string, i
 				}
 				nr.FetchedAt, nr.SourceURL, nr.RawSHA256 = old.FetchedAt, old.SourceURL, old.RawSHA256
 				nr.Version = 0
-				nr.Normalize()
-				if record.SameContent(old, nr) && old.ParserVersion == nr.ParserVersion {
-					continue
-				}
 				b, err := record.Marshal(nr)
 				if err != nil {
 					return err
+				}
+				// Compare what will be stored (JSON replaces invalid UTF-8).
+				nr = &record.Record{}
+				if err := json.Unmarshal(b, nr); err != nil {
+					return err
+				}
+				if record.SameContent(old, nr) && old.ParserVersion == nr.ParserVersion {
+					continue
 				}
 				if err := recs.Put(vk, db.codec.encode(b, noDict)); err != nil {
 					return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -77,8 +78,9 @@ type DB struct {
 
 	codec *codec
 
-	trainMu sync.Mutex
-	touched atomic.Int64 // bytes read or written through the map since the last release
+	trainMu  sync.Mutex
+	rawCount map[string]int // raw pages per language until its dictionary exists (under trainMu)
+	touched  atomic.Int64   // bytes read or written through the map since the last release
 }
 
 // Every page bbolt reads through its map stays resident in this process,
@@ -116,8 +118,12 @@ func Open(path string, opts *Options) (*DB, error) {
 		o.DictTrainAfter = 200
 	}
 	if o.ReadOnly {
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		fi, err := os.Stat(path)
+		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", path, ErrNoArchive)
+		}
+		if err == nil && fi.Size() == 0 {
+			return nil, fmt.Errorf("%s: %w (the file is empty)", path, ErrNoArchive)
 		}
 	}
 	bdb, err := bolt.Open(path, 0o644, &bolt.Options{
@@ -154,7 +160,7 @@ func Open(path string, opts *Options) (*DB, error) {
 func (db *DB) init() error {
 	var version string
 	var hasBuckets bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := safeView(db.bolt, func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bMeta); m != nil {
 			version = string(m.Get(kSchema))
 		}
@@ -164,7 +170,7 @@ func (db *DB) init() error {
 		})
 	})
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w: %v", db.path, ErrNotArchive, err)
 	}
 	switch {
 	case version == "" && hasBuckets:
@@ -213,6 +219,21 @@ func (db *DB) init() error {
 	})
 }
 
+// safeView runs fn in a read transaction, turning a panic or a memory
+// fault caused by a damaged page into an error. The recover sits inside
+// the transaction so that it is closed properly either way.
+func safeView(b *bolt.DB, fn func(tx *bolt.Tx) error) error {
+	return b.View(func(tx *bolt.Tx) (err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("the database file is damaged: %v", r)
+			}
+		}()
+		return fn(tx)
+	})
+}
+
 // Path is the file the archive lives in.
 func (db *DB) Path() string { return db.path }
 
@@ -256,9 +277,12 @@ func u64(n uint64) []byte {
 	return b
 }
 
+// langs are the languages the archive knows (the two hosts).
+var langs = []string{"en", "ru"}
+
 func validLang(lang string) error {
-	if len(lang) != 2 {
-		return fmt.Errorf("bad language %q", lang)
+	if lang != "en" && lang != "ru" {
+		return fmt.Errorf("bad language %q (want en or ru)", lang)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -53,21 +54,54 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 		st.Problems++
 		report(p)
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			add(Problem{Msg: fmt.Sprintf("the database file is damaged (bbolt: %v); restore it from a backup, or copy what is readable with `bbolt compact`", r)})
-			err = nil
-		}
-	}()
+	damaged := false
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		// A damaged page can make bbolt panic or read outside the mapped
+		// file; turn both into a reported problem. The recover is inside
+		// the transaction so that it is still closed properly.
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer func() {
+			if r := recover(); r != nil {
+				damaged = true
+				add(Problem{Msg: fmt.Sprintf("the database file is damaged (%v); restore it from a backup, or copy what is readable with `bbolt compact`", r)})
+			}
+		}()
+		db.verifyDocs(tx, st, add)
+		db.verifyIndexes(tx, st, add)
+		readAll(tx)
+		return nil
+	})
+	if err != nil || damaged {
+		return st, err
+	}
+	// bbolt's own page check runs in a goroutine of its own, where a
+	// fault could not be recovered: it runs only once every page has been
+	// read safely above.
 	err = db.bolt.View(func(tx *bolt.Tx) error {
 		for cerr := range tx.Check() {
 			add(Problem{Msg: "page check: " + cerr.Error()})
 		}
-		db.verifyDocs(tx, st, add)
-		db.verifyIndexes(tx, st, add)
 		return nil
 	})
 	return st, err
+}
+
+// readAll reads every key and value of every bucket, so that a damaged
+// page faults here (where it is recovered) rather than in bbolt's check.
+func readAll(tx *bolt.Tx) {
+	var sink byte
+	tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
+		return b.ForEach(func(k, v []byte) error {
+			if len(k) > 0 {
+				sink ^= k[0] ^ k[len(k)-1]
+			}
+			if len(v) > 0 {
+				sink ^= v[0] ^ v[len(v)-1]
+			}
+			return nil
+		})
+	})
+	_ = sink
 }
 
 func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {

@@ -5,6 +5,7 @@ package record
 
 import (
 	"encoding/json"
+	"maps"
 	"reflect"
 )
 
@@ -88,6 +89,7 @@ func (r *Record) Normalize() {
 // unchanged page have equal Content.
 func (r *Record) Content() Record {
 	c := *r
+	c.Tags = maps.Clone(r.Tags) // Normalize below must not write into r's map
 	c.FetchedAt, c.SourceURL, c.RawSHA256 = "", "", ""
 	c.ParserVersion, c.Version = 0, 0
 	c.Normalize()
