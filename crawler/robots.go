@@ -250,6 +250,16 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			continue
 		}
 		r := rulesFromResponse(st, raw.Body, g.opts.UserAgent, raw.FetchedAt)
+		if st == http.StatusForbidden || st == http.StatusUnauthorized {
+			// RFC 9309: no robots.txt, everything allowed. But 403 is also
+			// this site's throttle signal: count it as a refusal, and do not
+			// keep the answer for later runs.
+			g.stats.Throttled.Add(1)
+			if err := g.refusal(fmt.Sprintf("HTTP %d for %s", st, robotsURL)); err != nil {
+				return nil, err
+			}
+			return r, nil
+		}
 		body := raw.Body
 		if len(body) > robotsMaxBytes {
 			body = body[:robotsMaxBytes]
