@@ -50,12 +50,22 @@ func (db *DB) maybeTrainDict(lang string) error {
 	if n < db.opts.DictTrainAfter {
 		return nil
 	}
+	samples, err := db.dictSamples(lang, true)
+	if err != nil {
+		return err
+	}
+	return db.installDict(lang, samples)
+}
+
+// dictSamples decodes up to maxDictSamples stored pages of lang (only
+// those stored without a dictionary when plainOnly).
+func (db *DB) dictSamples(lang string, plainOnly bool) ([][]byte, error) {
 	var samples [][]byte
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bRaw).Cursor()
 		prefix := []byte(lang)
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(samples) < maxDictSamples; k, v = c.Next() {
-			if blobDict(v) != noDict {
+			if plainOnly && blobDict(v) != noDict {
 				continue
 			}
 			p, err := db.codec.decode(v)
@@ -63,33 +73,20 @@ func (db *DB) maybeTrainDict(lang string) error {
 				return err
 			}
 			samples = append(samples, p)
+			db.touch(tx, len(v)+costScanned)
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return db.installDict(lang, samples)
+	return samples, err
 }
 
-// TrainDict trains a new dictionary for lang from its stored pages and
-// makes it current, whatever the number of pages (used by `compact`).
+// TrainDict makes a new dictionary for lang from its stored pages, makes
+// it current and recompresses every page of lang with it, whatever the
+// number of pages. Older dictionaries stay: blobs name theirs.
 func (db *DB) TrainDict(lang string) error {
 	db.trainMu.Lock()
 	defer db.trainMu.Unlock()
-	var samples [][]byte
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bRaw).Cursor()
-		prefix := []byte(lang)
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(samples) < maxDictSamples; k, v = c.Next() {
-			p, err := db.codec.decode(v)
-			if err != nil {
-				return err
-			}
-			samples = append(samples, p)
-		}
-		return nil
-	})
+	samples, err := db.dictSamples(lang, false)
 	if err != nil {
 		return err
 	}
