@@ -160,10 +160,12 @@ type worker struct {
 	g     *gate
 	ro    RunOptions
 	drift *driftMonitor
+	start time.Time // when this run began: each document is tried once per run
 }
 
 func (w *worker) run(ctx context.Context, sites []Site) (err error) {
-	if err := w.g.open(time.Now()); err != nil {
+	w.start = time.Now()
+	if err := w.g.open(w.start); err != nil {
 		return err
 	}
 	defer func() {
@@ -216,6 +218,9 @@ func (w *worker) fetchAll(ctx context.Context, site Site, ps []store.Pending) er
 		}
 		if w.c.opts.MaxAttempts > 0 && ps[i].Attempts >= w.c.opts.MaxAttempts {
 			continue
+		}
+		if !ps[i].LastTry.Before(w.start) {
+			continue // already tried (and failed) in this run
 		}
 		if err := w.fetchDoc(ctx, site, &ps[i]); err != nil {
 			return err

@@ -188,7 +188,9 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 		st := raw.Status
 		switch {
 		case st >= 200 && st < 300:
-			g.refusals, g.failStreak = 0, 0
+			// The refusal count is reset by the caller once the body turns
+			// out to be the page: an anti-bot wall answers 200 too.
+			g.failStreak = 0
 			return raw, nil
 		case isRedirect(st):
 			hops++

@@ -52,7 +52,7 @@ func (w *worker) walk(ctx context.Context, site Site, section string) error {
 // head walks from page 1 until a page holds only archived documents and
 // no item younger than the recent window.
 func (w *worker) head(ctx context.Context, site Site, st *store.SectionState) error {
-	recentSince := time.Now().Add(-w.c.opts.RecentWindow).In(moscow).Format(time.DateOnly)
+	recentSince := kremlin.Day(time.Now().Add(-w.c.opts.RecentWindow))
 	for p := 1; ; p++ {
 		lst, err := w.listing(ctx, site, st.Section, p)
 		if err != nil {
@@ -212,37 +212,73 @@ func (w *worker) findPage(ctx context.Context, site Site, section, day string) (
 	return lo, nil
 }
 
-// listing fetches and parses one listing page.
+// listing fetches and parses one listing page. A response that is not
+// the listing page asked for (an anti-bot page, a cut or empty body, a
+// page without items that is not the last one, another page of the
+// listing) is fetched again after a backoff, at most `retries` times;
+// then the walk stops with a ListingError and resumes on the next run.
 func (w *worker) listing(ctx context.Context, site Site, section string, page int) (*kremlin.Listing, error) {
 	u, err := site.resolve(kremlin.ListingPath(section, page))
 	if err != nil {
 		return nil, err
 	}
+	for attempt := 0; ; attempt++ {
+		lst, retry, err := w.listingOnce(ctx, site, section, page, u)
+		if err == nil || !retry || attempt >= w.c.opts.Retries {
+			return lst, err
+		}
+		w.c.stats.Retries.Add(1)
+		d := w.g.backoff(attempt + 1)
+		w.g.log.Info("listing page was not the page asked for; fetching again", "url", u.String(), "why", err, "wait", d.Round(time.Millisecond))
+	}
+}
+
+// listingOnce makes one attempt; retry says whether another may help.
+func (w *worker) listingOnce(ctx context.Context, site Site, section string, page int, u *url.URL) (lst *kremlin.Listing, retry bool, err error) {
 	lerr := func(err error) error {
 		return &ListingError{Lang: site.Lang, Section: section, Page: page, Err: err}
 	}
 	raw, err := w.g.get(ctx, u)
 	if err != nil {
 		if ctx.Err() != nil || errors.Is(err, ErrUnavailable) {
-			return nil, err
+			return nil, false, err
 		}
-		return nil, lerr(err)
+		return nil, false, lerr(err)
 	}
-	lst, err := kremlin.ParseListing(raw.Body, raw.URL)
+	lst, err = kremlin.ParseListing(raw.Body, raw.URL)
 	if err != nil {
 		kind := kremlin.Classify(raw.Body, raw.URL)
 		if kind == kremlin.KindChallenge {
 			w.c.stats.Throttled.Add(1)
 			if rerr := w.g.refusal("anti-bot page instead of listing " + raw.URL); rerr != nil {
-				return nil, rerr
+				return nil, false, rerr
 			}
 		}
 		if derr := w.observe(kind == kremlin.KindUnknown || kind == kremlin.KindDocument, raw.URL); derr != nil {
-			return nil, derr
+			return nil, false, derr
 		}
-		return nil, lerr(fmt.Errorf("GET %s: %w (%s)", raw.URL, err, kind))
+		return nil, true, lerr(fmt.Errorf("GET %s: %w (%s)", raw.URL, err, kind))
+	}
+	if lst.Page != 0 && lst.Page != page {
+		if lst.Page < page && lst.Next == "" && page > 1 {
+			// The listing has fewer pages than when this walk began and the
+			// site answered with its last page: accept it as the end.
+			w.g.log.Info("listing is shorter than before; treating the last page as the end", "url", raw.URL, "asked", page, "got", lst.Page)
+		} else {
+			return nil, true, lerr(fmt.Errorf("GET %s: the page says it is page %d of the listing", raw.URL, lst.Page))
+		}
 	}
 	w.g.refusals = 0
+	if len(lst.Items) == 0 || len(lst.Warnings) > 0 {
+		w.c.stats.Warnings.Add(1)
+		w.g.log.Warn("parse health", "url", raw.URL, "items", len(lst.Items), "warnings", lst.Warnings)
+	}
+	if err := w.observe(len(lst.Items) == 0, raw.URL); err != nil {
+		return nil, false, err
+	}
+	if len(lst.Items) == 0 && lst.Next != "" {
+		return nil, true, lerr(fmt.Errorf("GET %s: listing page without items", raw.URL))
+	}
 	w.c.stats.Listings.Add(1)
 	// Item links are served root-relative; a mirror may rewrite them as
 	// relative or absolute URLs. Keep the path: it is fetched from the
@@ -254,17 +290,7 @@ func (w *worker) listing(ctx context.Context, site Site, section string, page in
 			lst.Items[i].Href = h.String()
 		}
 	}
-	if len(lst.Items) == 0 || len(lst.Warnings) > 0 {
-		w.c.stats.Warnings.Add(1)
-		w.g.log.Warn("parse health", "url", raw.URL, "items", len(lst.Items), "warnings", lst.Warnings)
-	}
-	if err := w.observe(len(lst.Items) == 0, raw.URL); err != nil {
-		return nil, err
-	}
-	if lst.Page != 0 && lst.Page != page {
-		w.g.log.Warn("listing page says it is another page", "url", raw.URL, "asked", page, "got", lst.Page)
-	}
-	return lst, nil
+	return lst, false, nil
 }
 
 // record stores a listing page's items (those within [from, to]) and the
@@ -295,14 +321,4 @@ func allBefore(items []kremlin.ListItem, day string) bool {
 		}
 	}
 	return true
-}
-
-var moscow = mustMoscow()
-
-func mustMoscow() *time.Location {
-	loc, err := time.LoadLocation("Europe/Moscow")
-	if err != nil {
-		return time.FixedZone("MSK", 3*3600)
-	}
-	return loc
 }
