@@ -22,11 +22,16 @@ type Doc struct {
 	// ListedIn are the listing sections the document was seen in
 	// ("news", "transcripts"), in the order first seen.
 	ListedIn []string `json:"listed_in"`
-	// UpdateMark is the newest "last updated" date (YYYY-MM-DD) known for
-	// the stored copy, from the page and from the listing it was taken
-	// from. A listing entry with a newer span.updated means the site has
+	// UpdateMark is the "last updated" date (YYYY-MM-DD) of the stored
+	// copy: the page's own stamp (the listing's date when the page has
+	// none). A listing entry with a newer span.updated means the site has
 	// changed the document since.
 	UpdateMark string `json:"update_mark,omitempty"`
+	// StaleTries counts fetches in a row that returned a page older than
+	// its listing entry said (a cache, or a listing updated first); after
+	// maxStaleTries the listing's date is accepted as StaleFor.
+	StaleTries int    `json:"stale_tries,omitempty"`
+	StaleFor   string `json:"stale_for,omitempty"`
 
 	// Current version, copied here for filters and reports.
 	Date      string    `json:"date,omitempty"`
@@ -93,6 +98,10 @@ type Fetched struct {
 	ListedUpdated string
 }
 
+// maxStaleTries is how many fetches may return a page older than its
+// listing entry before the listing's date is taken as seen.
+const maxStaleTries = 3
+
 // ErrBadInput is returned for calls the store refuses to act on.
 var ErrBadInput = errors.New("bad input")
 
@@ -140,7 +149,20 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		}
 		d.ListedIn = mergeSections(d.ListedIn, f.ListedIn)
 		d.CheckedAt = f.Raw.FetchedAt
-		d.UpdateMark = maxDate(d.UpdateMark, f.ListedUpdated, datePart(rec.Updated))
+		pageMark := datePart(rec.Updated)
+		if pageMark == "" {
+			pageMark = f.ListedUpdated // the page has no stamp: trust the listing
+		}
+		if f.ListedUpdated > pageMark {
+			// The page is older than its listing entry says: fetch it again
+			// on later runs, a few times, before taking the listing's word.
+			if d.StaleTries++; d.StaleTries >= maxStaleTries {
+				d.StaleFor, d.StaleTries = f.ListedUpdated, 0
+			}
+		} else {
+			d.StaleTries = 0
+		}
+		d.UpdateMark = maxDate(d.UpdateMark, pageMark)
 
 		outcome = OutcomeNew
 		if exists && d.Versions > 0 {

@@ -84,7 +84,7 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 						return err
 					}
 				}
-				if it.Updated == "" || it.Updated <= d.UpdateMark {
+				if db.current(&d, it.Updated, now) {
 					res.Known++
 					continue
 				}
@@ -119,6 +119,22 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 		return nil, fmt.Errorf("record listing %s/%s: %w", lang, section, err)
 	}
 	return res, nil
+}
+
+// current reports whether the stored copy of d is current for a listing
+// entry showing update date listed (date-only, the site's calendar). It
+// is not when the listing shows a newer date than the copy's; nor when
+// the copy was fetched on the very day of that update and the day has
+// ended since: the page may have changed again later that day (pages are
+// often completed hours after publication), so it is fetched once more.
+func (db *DB) current(d *Doc, listed string, now time.Time) bool {
+	if listed == "" {
+		return true
+	}
+	if listed > maxDate(d.UpdateMark, d.StaleFor) {
+		return false
+	}
+	return !(listed >= db.opts.Day(d.CheckedAt) && db.opts.Day(now) > listed)
 }
 
 // AddPending puts documents into the frontier directly (e.g. IDs given on

@@ -153,19 +153,54 @@ func TestDB_RecordListing_UpdatedThenRefetched(t *testing.T) {
 	if res.Known != 1 || !res.AllKnown() {
 		t.Errorf("after refetch: %+v, want known", res)
 	}
-	// Refetched but unchanged content still raises the mark.
-	res, _ = db.RecordListing("en", "news", []store.ListedItem{item(7, "2024-01-11")}, t0, nil, 0)
-	if res.Updated != 1 {
-		t.Fatalf("listing 2024-01-11: %+v, want updated", res)
-	}
-	f = doc{id: 7, title: "v2", updated: "2024-01-10T18:00:00+03:00", at: t0.Add(2 * time.Hour)}.fetched()
-	f.ListedIn, f.ListedUpdated = res.Fetch[0].ListedIn, res.Fetch[0].ListedUpdated
-	if out, _ := db.PutDocument(f, 0); out != store.OutcomeUnchanged {
-		t.Fatalf("outcome %v, want unchanged", out)
+	// The listing shows a newer date, but the page fetched is still the
+	// old one (a cache, or the listing updated first): the document stays
+	// due for maxStaleTries fetches, then the listing's date is accepted.
+	for try := 1; try <= 3; try++ {
+		res, _ = db.RecordListing("en", "news", []store.ListedItem{item(7, "2024-01-11")}, t0, nil, 0)
+		if res.Updated != 1 {
+			t.Fatalf("try %d: listing 2024-01-11: %+v, want updated", try, res)
+		}
+		f = doc{id: 7, title: "v2", updated: "2024-01-10T18:00:00+03:00", at: t0.Add(time.Duration(1+try) * time.Hour)}.fetched()
+		f.ListedIn, f.ListedUpdated = res.Fetch[0].ListedIn, res.Fetch[0].ListedUpdated
+		if out, _ := db.PutDocument(f, 0); out != store.OutcomeUnchanged {
+			t.Fatalf("try %d: outcome %v, want unchanged", try, out)
+		}
 	}
 	res, _ = db.RecordListing("en", "news", []store.ListedItem{item(7, "2024-01-11")}, t0, nil, 0)
 	if res.Known != 1 {
-		t.Errorf("after an unchanged refetch: %+v, want known (UpdateMark raised)", res)
+		t.Errorf("after 3 stale refetches: %+v, want known (the listing's date accepted)", res)
+	}
+}
+
+// A copy fetched on the day of its last update is fetched once more after
+// that day has ended: the page may have changed again later that day.
+func TestDB_RecordListing_SameDayUpdateRefetchedNextDay(t *testing.T) {
+	db := mustOpen(t)
+	day1 := time.Date(2024, 3, 5, 10, 0, 0, 0, time.UTC)
+	f := doc{id: 9, updated: "2024-03-05T09:00:00+00:00", lupd: "2024-03-05", at: day1}.fetched()
+	if _, err := db.PutDocument(f, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Later the same day: current (no hourly refetching).
+	res, _ := db.RecordListing("en", "news", []store.ListedItem{item(9, "2024-03-05")}, day1.Add(5*time.Hour), nil, 0)
+	if res.Known != 1 {
+		t.Fatalf("same day: %+v, want known", res)
+	}
+	// The next day: fetched once more.
+	res, _ = db.RecordListing("en", "news", []store.ListedItem{item(9, "2024-03-05")}, day1.Add(24*time.Hour), nil, 0)
+	if res.Updated != 1 {
+		t.Fatalf("next day: %+v, want one refetch", res)
+	}
+	f = doc{id: 9, updated: "2024-03-05T09:00:00+00:00", at: day1.Add(25 * time.Hour)}.fetched()
+	f.ListedIn, f.ListedUpdated = res.Fetch[0].ListedIn, res.Fetch[0].ListedUpdated
+	if _, err := db.PutDocument(f, 0); err != nil {
+		t.Fatal(err)
+	}
+	// Fetched after the update day: current from now on.
+	res, _ = db.RecordListing("en", "news", []store.ListedItem{item(9, "2024-03-05")}, day1.Add(48*time.Hour), nil, 0)
+	if res.Known != 1 {
+		t.Errorf("after the refetch on a later day: %+v, want known", res)
 	}
 }
 

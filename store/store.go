@@ -68,6 +68,10 @@ type Options struct {
 	DictTrainAfter int
 	// NoSync skips fsync on commit (tests and benchmarks only).
 	NoSync bool
+	// Day maps a time to the site's calendar day (YYYY-MM-DD), the
+	// calendar of the update dates in its listings (Europe/Moscow for
+	// kremlin.ru). Nil means UTC.
+	Day func(time.Time) string
 }
 
 // DB is the archive: one bbolt file.
@@ -116,6 +120,9 @@ func Open(path string, opts *Options) (*DB, error) {
 	}
 	if o.DictTrainAfter <= 0 {
 		o.DictTrainAfter = 200
+	}
+	if o.Day == nil {
+		o.Day = func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 	}
 	if o.ReadOnly {
 		fi, err := os.Stat(path)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kremlin-archive/kremlin-archive/config"
 	"github.com/kremlin-archive/kremlin-archive/crawler"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
@@ -38,7 +39,9 @@ Flags of every command (after the command name):
   --db PATH            archive file (overrides db in crawl.yaml)
   --log-format F       text (default) or json
   --log-level L        debug, info (default), warn, error
-  --metrics-file PATH  write the run's figures in Prometheus text format (crawl, backfill)
+Flags of crawl and backfill:
+  --metrics-file PATH  write the run's figures in Prometheus text format
+  --progress-interval D  how often to log progress when stderr is not a terminal (default 1m)
 
 Exit codes:
   0    success
@@ -174,7 +177,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 
 // openDB opens the archive for writing (creating it) or reading.
 func (c *common) openDB(readOnly bool) (*store.DB, error) {
-	db, err := store.Open(c.cfg.DB, &store.Options{ReadOnly: readOnly})
+	db, err := store.Open(c.cfg.DB, &store.Options{ReadOnly: readOnly, Day: kremlin.Day})
 	switch {
 	case errors.Is(err, store.ErrNoArchive):
 		return nil, withHint(err, "kremlin-archive crawl   (or pass --db / set db in crawl.yaml to the archive file)")

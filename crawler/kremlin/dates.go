@@ -32,6 +32,10 @@ func moscow() *time.Location {
 	return moscowLoc
 }
 
+// Day is the site's calendar day (Moscow) of t, as YYYY-MM-DD: the
+// calendar of the dates in its listings and pages.
+func Day(t time.Time) string { return t.In(moscow()).Format(time.DateOnly) }
+
 // MoscowTime combines a date ("2012-05-07") and a wall-clock time ("12:00")
 // in Moscow into an RFC 3339 timestamp with the offset in force on that
 // date: "2012-05-07T12:00:00+04:00".
