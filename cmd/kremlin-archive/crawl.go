@@ -105,16 +105,26 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 	if err := db.FinishRun(run); err != nil && runErr == nil {
 		runErr = err
 	}
-	c.log.Info("run finished",
+	attrs := []any{
 		"mode", mode.String(), "run", run.ID, "status", run.Status, "exit", code,
 		"new", run.New, "updated", run.Updated, "unchanged", run.Unchanged, "failed", run.Failed,
 		"pending", pending, "failing", failed, "listing_pages", run.ListingPages,
 		"requests", run.Requests, "bytes", run.Bytes, "throttled", run.Throttled, "retries", run.Retries,
-		"warnings", run.Warnings, "duration", run.End.Sub(run.Start).Round(time.Millisecond).String())
+		"warnings", run.Warnings, "duration", run.End.Sub(run.Start).Round(time.Millisecond).String(),
+	}
+	if runErr != nil {
+		attrs = append(attrs, "error", runErr.Error())
+	}
+	c.log.Info("run finished", attrs...)
 	if c.metricsFile != "" {
 		if err := writeMetrics(c.metricsFile, run, pending, failed, db); err != nil {
 			c.log.Error("metrics file not written", "path", c.metricsFile, "err", err)
 		}
+	}
+	if runErr != nil && c.logFormat == "json" {
+		// Log collectors get the error in the summary line; keep stderr
+		// all JSON.
+		return &loggedError{runErr}
 	}
 	return runErr
 }
@@ -169,4 +179,3 @@ func crawlSnap(s *crawler.Stats, start time.Time) progressSnap {
 		Summary: fmt.Sprintf("new=%d updated=%d unchanged=%d failed=%d requests=%d", s.New.Load(), s.Updated.Load(), s.Unchanged.Load(), s.Failed.Load(), s.Requests.Load()),
 	}
 }
-

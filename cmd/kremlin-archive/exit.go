@@ -55,6 +55,13 @@ func withHint(err error, hint string) error {
 	return &hintError{err: err, hint: hint}
 }
 
+// loggedError is an error already reported in the log (JSON logs): it
+// sets the exit code but prints nothing more.
+type loggedError struct{ err error }
+
+func (e *loggedError) Error() string { return e.err.Error() }
+func (e *loggedError) Unwrap() error { return e.err }
+
 // exitCode maps an error to the process exit code.
 func exitCode(err error) int {
 	var ue *UsageError
@@ -81,6 +88,10 @@ func exitCode(err error) int {
 // report prints err (if any) with its hint and returns the exit code.
 func report(w io.Writer, err error) int {
 	code := exitCode(err)
+	var le *loggedError
+	if errors.As(err, &le) {
+		return code
+	}
 	if err == nil || code == ExitInterrupted {
 		if code == ExitInterrupted {
 			fmt.Fprintln(w, "Interrupted: the archive is consistent; run the same command again to resume.")

@@ -394,4 +394,3 @@ func writeState(path string, mark uint64) error {
 	}
 	return os.Rename(tmp.Name(), path)
 }
-
