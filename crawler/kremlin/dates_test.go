@@ -113,3 +113,32 @@ func TestValidDate(t *testing.T) {
 		}
 	}
 }
+
+// Russian date texts on both sides of the Moscow offset changes: the
+// published time carries the offset in force on that date.
+func TestRussianDateTextAcrossOffsetChanges(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"26 марта 2011 года, 12:00", "2011-03-26T12:00:00+03:00"},
+		{"27 марта 2011 года, 12:00", "2011-03-27T12:00:00+04:00"},
+		{"25 октября 2014 года, 18:30", "2014-10-25T18:30:00+04:00"},
+		{"26 октября 2014 года, 18:30", "2014-10-26T18:30:00+03:00"},
+		{"15 июля 2010 года, 09:05", "2010-07-15T09:05:00+04:00"},
+		{"15 января 2010 года, 09:05", "2010-01-15T09:05:00+03:00"},
+		{"12 августа 2026 года, 16:30", "2026-08-12T16:30:00+03:00"},
+	} {
+		date, ok := parseDateText(c.in)
+		if !ok {
+			t.Errorf("parseDateText(%q) failed", c.in)
+			continue
+		}
+		hhmm, ok := findHHMM(c.in)
+		if !ok {
+			t.Errorf("findHHMM(%q) failed", c.in)
+			continue
+		}
+		got, err := MoscowTime(date, hhmm)
+		if err != nil || got != c.want {
+			t.Errorf("%q -> %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}
