@@ -134,6 +134,24 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parse parses the command line of a command that takes at most maxArgs
+// positional arguments, then loads the configuration and builds the
+// logger.
+func (c *common) parse(fs *flag.FlagSet, args []string, stderr io.Writer, maxArgs int) ([]string, error) {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if len(pos) > maxArgs {
+		what := "no arguments"
+		if maxArgs > 0 {
+			what = fmt.Sprintf("at most %d argument(s)", maxArgs)
+		}
+		return nil, usageErr("kremlin-archive help", "%s takes %s (got %q)", fs.Name(), what, pos)
+	}
+	return pos, c.setup(fs, stderr)
+}
+
 // setup loads the configuration and builds the logger.
 func (c *common) setup(fs *flag.FlagSet, stderr io.Writer) error {
 	fs.Visit(func(f *flag.Flag) {

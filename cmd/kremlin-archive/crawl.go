@@ -21,12 +21,8 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 		fs.StringVar(&from, "from", "", "oldest publication date to backfill (YYYY-MM-DD)")
 		fs.StringVar(&to, "to", "", "newest publication date to backfill (YYYY-MM-DD)")
 	}
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("kremlin-archive "+mode.String()+" --config crawl.yaml", "%s takes no arguments (got %q)", mode, pos)
 	}
 	for _, d := range []struct{ name, val string }{{"--from", from}, {"--to", to}} {
 		if d.val == "" {
@@ -38,9 +34,6 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 	}
 	if from != "" && to != "" && from > to {
 		return usageErr("kremlin-archive backfill --from 2012-05-07 --to 2012-12-31", "--from %s is after --to %s", from, to)
-	}
-	if err := c.setup(fs, stderr); err != nil {
-		return err
 	}
 	opts, err := crawlerOptions(c.cfg, c.log)
 	if err != nil {

@@ -47,17 +47,10 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&o.state, "state", "", "file keeping the high-water mark between incremental exports")
 	fs.BoolVar(&o.paired, "paired", false, "one line per ID with its en and ru records (IDs present in both)")
 	fs.BoolVar(&o.all, "all-versions", false, "warc: write every stored version, not only the current one")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("kremlin-archive export --format jsonl --out records.jsonl", "export takes no arguments (got %q)", pos)
 	}
 	if err := o.check(ids, since); err != nil {
-		return err
-	}
-	if err := c.setup(fs, stderr); err != nil {
 		return err
 	}
 	if o.state != "" {
@@ -374,23 +367,32 @@ func writeState(path string, mark uint64) error {
 	if err != nil {
 		return err
 	}
+	return writeFileAtomic(path, append(b, '\n'))
+}
+
+// writeFileAtomic writes data to a temporary file beside path, syncs it
+// and renames it over path: readers see the old file or the new one,
+// never a part.
+func writeFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
-	if _, err := tmp.Write(append(b, '\n')); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }

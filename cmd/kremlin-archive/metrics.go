@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
@@ -39,22 +37,5 @@ func writeMetrics(path string, run *store.Run, pending, failed int, db *store.DB
 		fmt.Fprintf(&b, "kremlin_archive_documents{lang=%q} %d\n", lang, counts[lang])
 	}
 	gauge("kremlin_archive_db_bytes", "Size of the archive file.", db.Size(), "")
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".metrics-*")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.WriteString(b.String()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomic(path, []byte(b.String()))
 }

@@ -16,14 +16,7 @@ func runReparse(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var c common
 	c.register(fs)
 	lang := fs.String("lang", "", "only this language")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("kremlin-archive reparse", "reparse takes no arguments")
-	}
-	if err := c.setup(fs, stderr); err != nil {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
 	}
 	canon := map[string]string{}

@@ -26,7 +26,7 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	raw := fs.Bool("raw", false, "print the raw page body exactly as received")
 	versions := fs.Bool("versions", false, "list the stored versions")
 	version := fs.Int("version", 0, "show this version (1 = oldest; default: current)")
-	pos, err := parseFlags(fs, args)
+	pos, err := c.parse(fs, args, stderr, 1)
 	if err != nil {
 		return err
 	}
@@ -39,9 +39,6 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *lang != "" && *lang != "en" && *lang != "ru" {
 		return usageErr("kremlin-archive show 71326 --lang ru", "--lang must be en or ru (got %q)", *lang)
-	}
-	if err := c.setup(fs, stderr); err != nil {
-		return err
 	}
 	db, err := c.openDB(true)
 	if err != nil {

@@ -47,14 +47,7 @@ func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	storage := fs.Bool("storage", false, "also measure compression (reads every stored page header)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("kremlin-archive stats", "stats takes no arguments")
-	}
-	if err := c.setup(fs, stderr); err != nil {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
 	}
 	db, err := c.openDB(true)
@@ -253,14 +246,7 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	c.register(fs)
 	n := fs.Int("n", 20, "how many runs to list (0 = all)")
 	asJSON := fs.Bool("json", false, "print JSON lines")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("kremlin-archive runs -n 50", "runs takes no arguments")
-	}
-	if err := c.setup(fs, stderr); err != nil {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
 	}
 	db, err := c.openDB(true)

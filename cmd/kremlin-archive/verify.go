@@ -17,14 +17,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("verify", stderr)
 	var c common
 	c.register(fs)
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return usageErr("kremlin-archive verify", "verify takes no arguments")
-	}
-	if err := c.setup(fs, stderr); err != nil {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
 	}
 	db, err := c.openDB(true)
