@@ -175,6 +175,11 @@ func (w *worker) run(ctx context.Context, sites []Site) (err error) {
 	}()
 	var sectionErrs []error
 	for _, site := range sites {
+		if w.ro.Mode == ModeBackfill && !w.ro.ranged() {
+			if err := w.startBackfill(site); err != nil {
+				return err
+			}
+		}
 		if err := w.drain(ctx, site); err != nil {
 			return err
 		}

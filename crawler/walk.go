@@ -18,14 +18,27 @@ import (
 // when the listing has shifted towards the front (items removed).
 const maxStepBack = 5
 
-// walk discovers the documents of one listing.
+// walkKind is what a walk of a listing is for, and so where it stops.
+type walkKind int
+
+const (
+	walkHead  walkKind = iota // from page 1 to the first page with nothing new (outside the recent window)
+	walkFull                  // to the last page
+	walkRange                 // from the page holding --to to the page past --from
+)
+
+// walk discovers the documents of one listing. Every walk keeps a cursor
+// (next page + the IDs of the page just processed) in the store, saved in
+// the same transaction as each page's documents, so a run stopped at any
+// moment — kill -9 included — resumes where it stopped:
 //
-// A full walk (backfill, or the first crawl of a listing) goes from page 1
-// to the last page, keeping a cursor in the store in the same transaction
-// as each page's documents, so a run killed at any moment resumes where it
-// stopped. Every other walk starts at page 1 and stops at the first page
-// holding nothing new — after the pages whose items are younger than the
-// recent window — and then continues an unfinished full walk, if any.
+//   - a full walk (a backfill, or the first crawl of a listing) goes from
+//     page 1 to the last page (SectionState.Cursor);
+//   - every other run first walks from page 1 and stops at the first page
+//     holding nothing new, after the pages with items younger than the
+//     recent window (SectionState.Head); an earlier such walk that was
+//     interrupted is continued after it; then an unfinished full walk is
+//     continued.
 func (w *worker) walk(ctx context.Context, site Site, section string) error {
 	st, err := w.c.db.SectionState(site.Lang, section)
 	if err != nil {
@@ -34,57 +47,80 @@ func (w *worker) walk(ctx context.Context, site Site, section string) error {
 	if w.ro.ranged() {
 		return w.rangedWalk(ctx, site, section, st)
 	}
-	if st.Cursor == nil && (w.ro.Mode == ModeBackfill || !st.Complete) {
-		st.Cursor = &store.Cursor{Page: 1, StartedAt: time.Now().UTC(), Mode: w.ro.Mode.String()}
-		w.g.log.Info("walking the whole listing", "lang", site.Lang, "section", section)
-		return w.sweep(ctx, site, st, st.Cursor, "", "")
+	if st.Cursor == nil && !st.Complete {
+		st.Cursor = newCursor(w.ro.Mode.String())
 	}
-	if err := w.head(ctx, site, st); err != nil {
+	if st.Cursor != nil && st.Cursor.Done == 0 {
+		// A full walk that has not started covers the head too.
+		w.g.log.Info("walking the whole listing", "lang", site.Lang, "section", section)
+		_, err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
 		return err
+	}
+	interrupted := st.Head
+	st.Head = newCursor("head")
+	stoppedAt, err := w.follow(ctx, site, st, st.Head, walkHead, "", "")
+	if err != nil {
+		return err
+	}
+	if interrupted != nil && interrupted.Page > stoppedAt {
+		st.Head = interrupted
+		w.g.log.Info("continuing an interrupted walk of the newest pages", "lang", site.Lang, "section", section, "page", interrupted.Page)
+		if _, err := w.follow(ctx, site, st, st.Head, walkHead, "", ""); err != nil {
+			return err
+		}
 	}
 	if st.Cursor != nil {
 		w.g.log.Info("resuming the unfinished walk of the listing", "lang", site.Lang, "section", section, "page", st.Cursor.Page)
-		return w.sweep(ctx, site, st, st.Cursor, "", "")
+		_, err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
+		return err
 	}
 	return nil
 }
 
-// head walks from page 1 until a page holds only archived documents and
-// no item younger than the recent window.
-func (w *worker) head(ctx context.Context, site Site, st *store.SectionState) error {
-	recentSince := kremlin.Day(time.Now().Add(-w.c.opts.RecentWindow))
-	for p := 1; ; p++ {
-		lst, err := w.listing(ctx, site, st.Section, p)
-		if err != nil {
-			return err
-		}
-		st.Pages, st.LastWalk, st.LastItems = lst.Pages, time.Now().UTC(), len(lst.Items)
-		last := lst.Next == ""
-		if last {
-			st.Complete, st.CompletedAt, st.Cursor = true, time.Now().UTC(), nil
-		}
-		res, err := w.record(site, st, lst.Items, "", "")
-		if err != nil {
-			return err
-		}
-		if err := w.fetchAll(ctx, site, res.Fetch); err != nil {
-			return err
-		}
-		if last {
-			return nil
-		}
-		recent := slices.ContainsFunc(lst.Items, func(it kremlin.ListItem) bool { return it.Date >= recentSince })
-		if res.AllKnown() && !recent {
-			return nil
-		}
-	}
+func newCursor(mode string) *store.Cursor {
+	return &store.Cursor{Page: 1, StartedAt: time.Now().UTC(), Mode: mode}
 }
 
-// sweep walks from cur.Page to the end of the listing (or of the date
-// range), saving cur with each page.
-func (w *worker) sweep(ctx context.Context, site Site, st *store.SectionState, cur *store.Cursor, from, to string) error {
+// startBackfill begins a new full walk of every listing of site, unless
+// one is already under way: then the listings it has finished count as
+// done and are only checked from page 1, and the others continue. The
+// cursors of all listings are created together, so a backfill interrupted
+// in one listing never walks the others again.
+func (w *worker) startBackfill(site Site) error {
+	var states []*store.SectionState
+	for _, section := range site.Sections {
+		st, err := w.c.db.SectionState(site.Lang, section)
+		if err != nil {
+			return err
+		}
+		if st.Cursor != nil {
+			return nil // a backfill is under way
+		}
+		states = append(states, st)
+	}
+	for _, st := range states {
+		st.Cursor = newCursor("backfill")
+		if err := w.c.db.SaveSectionState(st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// follow walks a listing from cur.Page, saving cur with each page, until
+// the end that kind sets. It returns the last page it processed. A walk
+// resumed from a saved cursor starts one page early (one page of overlap)
+// and checks its place with inPlace: items added at the top push pages
+// down (overlap finds the place), items removed pull them up (the walk
+// steps back).
+func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, cur *store.Cursor, kind walkKind, from, to string) (int, error) {
+	recentSince := ""
+	if w.c.opts.RecentWindow > 0 {
+		recentSince = kremlin.Day(time.Now().Add(-w.c.opts.RecentWindow))
+	}
 	p := max(cur.Page, 1)
 	resumed := cur.Done > 0 && len(cur.PrevIDs) > 0 && p > 1
+	overlap := resumed // the first page is one already processed: never the end of a head walk
 	if resumed {
 		p-- // one page of overlap: the last page processed, as it is now
 	}
@@ -99,16 +135,16 @@ func (w *worker) sweep(ctx context.Context, site Site, st *store.SectionState, c
 				stepBack++
 				continue
 			}
-			return err
+			return p - 1, err
 		}
-		if !counted && lst.Pages > 0 {
+		if kind != walkHead && !counted && lst.Pages > 0 {
 			w.c.stats.PagesTotal.Add(int64(max(lst.Pages-p+1, 0)))
 			counted = true
 		}
 		if resumed {
 			ok, err := w.inPlace(site.Lang, lst, cur.PrevIDs)
 			if err != nil {
-				return err
+				return p - 1, err
 			}
 			if !ok && p > 1 && stepBack < maxStepBack {
 				p--
@@ -118,32 +154,53 @@ func (w *worker) sweep(ctx context.Context, site Site, st *store.SectionState, c
 			resumed = false
 		}
 		last := lst.Next == ""
-		done := false
-		if from != "" && len(lst.Items) > 0 && allBefore(lst.Items, from) {
-			done = true
-		}
 		cur.Page, cur.PrevIDs, cur.Pages = p+1, itemIDs(lst.Items), lst.Pages
 		cur.Done++
-		st.Pages, st.LastWalk = lst.Pages, time.Now().UTC()
-		if last || done {
-			if from == "" && to == "" {
-				st.Complete, st.CompletedAt, st.Cursor = true, time.Now().UTC(), nil
-			} else {
-				st.Ranged = nil
-			}
+		st.Pages, st.LastWalk, st.LastItems = lst.Pages, time.Now().UTC(), len(lst.Items)
+		rangeDone := kind == walkRange && (last || (from != "" && len(lst.Items) > 0 && allBefore(lst.Items, from)))
+		switch {
+		case kind == walkRange && rangeDone:
+			st.Ranged = nil
+		case kind != walkRange && last:
+			// The whole listing has been seen: every walk of it is over.
+			st.Complete, st.CompletedAt, st.Cursor, st.Head = true, time.Now().UTC(), nil, nil
 		}
-		w.c.stats.PagesDone.Add(1)
+		if kind != walkHead {
+			w.c.stats.PagesDone.Add(1)
+		}
 		res, err := w.record(site, st, lst.Items, from, to)
 		if err != nil {
-			return err
+			return p, err
 		}
 		if err := w.fetchAll(ctx, site, res.Fetch); err != nil {
-			return err
+			return p, err
 		}
-		if last || done {
-			w.g.log.Info("listing walked to its end", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
-			return nil
+		switch kind {
+		case walkHead:
+			// Older pages may hold recent items only if this page's oldest
+			// item is recent.
+			recent := recentSince != "" && len(lst.Items) > 0 && lst.Items[len(lst.Items)-1].Date >= recentSince
+			if last || (res.AllKnown() && !recent && !overlap) {
+				if st.Head != nil {
+					st.Head = nil
+					if err := w.c.db.SaveSectionState(st); err != nil {
+						return p, err
+					}
+				}
+				return p, nil
+			}
+		case walkFull:
+			if last {
+				w.g.log.Info("listing walked to its end", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
+				return p, nil
+			}
+		case walkRange:
+			if rangeDone {
+				w.g.log.Info("date range walked", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
+				return p, nil
+			}
 		}
+		overlap = false
 		p++
 	}
 }
@@ -180,7 +237,8 @@ func (w *worker) rangedWalk(ctx context.Context, site Site, section string, st *
 		st.Ranged = cur
 		w.g.log.Info("backfilling a date range", "lang", site.Lang, "section", section, "from", from, "to", to, "first_page", start)
 	}
-	return w.sweep(ctx, site, st, cur, from, to)
+	_, err := w.follow(ctx, site, st, cur, walkRange, from, to)
+	return err
 }
 
 // findPage returns the first listing page holding an item dated on or
@@ -268,7 +326,9 @@ func (w *worker) listingOnce(ctx context.Context, site Site, section string, pag
 			return nil, true, lerr(fmt.Errorf("GET %s: the page says it is page %d of the listing", raw.URL, lst.Page))
 		}
 	}
-	w.g.refusals = 0
+	if err := w.g.accepted(); err != nil {
+		return nil, false, err
+	}
 	if len(lst.Items) == 0 || len(lst.Warnings) > 0 {
 		w.c.stats.Warnings.Add(1)
 		w.g.log.Warn("parse health", "url", raw.URL, "items", len(lst.Items), "warnings", lst.Warnings)

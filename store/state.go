@@ -16,6 +16,10 @@ type SectionState struct {
 	CompletedAt time.Time `json:"completed_at,omitzero"`
 	// Cursor is the position of an unfinished full walk (backfill), or nil.
 	Cursor *Cursor `json:"cursor,omitempty"`
+	// Head is the position of an unfinished walk of the newest pages (the
+	// first part of every crawl), or nil: a run interrupted there resumes
+	// it, so new documents beyond the first page are not lost.
+	Head *Cursor `json:"head,omitempty"`
 	// Ranged is the position of an unfinished backfill of a date range
 	// (--from/--to), kept apart so it never disturbs the full walk.
 	Ranged *Cursor `json:"ranged,omitempty"`
@@ -91,6 +95,10 @@ type HostState struct {
 	// LastRequest is when the last request to the host ended, so the next
 	// run keeps the delay even when it starts right after this one.
 	LastRequest time.Time `json:"last_request,omitzero"`
+	// Refusals and PauseUntil carry a refusal that did not (yet) start a
+	// cool-down over to the next run: the burst count goes on.
+	Refusals   int       `json:"refusals,omitempty"`
+	PauseUntil time.Time `json:"pause_until,omitzero"`
 
 	Robots *RobotsCopy `json:"robots,omitempty"`
 }

@@ -69,6 +69,29 @@ func newEnv(t testing.TB, sites []siteConf, extra string) *env {
 	return e
 }
 
+// setKeys replaces top-level keys of crawl.yaml (one "key: value" per line).
+func (e *env) setKeys(lines string) {
+	e.t.Helper()
+	b, err := os.ReadFile(e.cfgPath)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cfg := string(b)
+	for _, l := range strings.Split(strings.TrimSpace(lines), "\n") {
+		key, _, _ := strings.Cut(l, ":")
+		var kept []string
+		for _, old := range strings.Split(cfg, "\n") {
+			if !strings.HasPrefix(old, key+":") {
+				kept = append(kept, old)
+			}
+		}
+		cfg = l + "\n" + strings.Join(kept, "\n")
+	}
+	if err := os.WriteFile(e.cfgPath, []byte(cfg), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 // result of one CLI run.
 type result struct {
 	code           int
