@@ -61,7 +61,9 @@ func (w *worker) fetchDoc(ctx context.Context, site Site, p *store.Pending) erro
 		return w.observe(kind == kremlin.KindUnknown, fmt.Sprintf("%s: %v", raw.URL, perr))
 	}
 	rec := &doc.Record
-	w.g.refusals = 0
+	if err := w.g.accepted(); err != nil {
+		return err
+	}
 	broken := brokenDocument(doc)
 	if len(doc.Warnings) > 0 {
 		w.c.stats.Warnings.Add(1)
@@ -81,7 +83,7 @@ func (w *worker) fetchDoc(ctx context.Context, site Site, p *store.Pending) erro
 		w.c.stats.New.Add(1)
 	case store.OutcomeUpdated:
 		w.c.stats.Updated.Add(1)
-	case store.OutcomeUnchanged:
+	case store.OutcomeUnchanged, store.OutcomeStale:
 		w.c.stats.Unchanged.Add(1)
 	}
 	log.Debug("archived", "outcome", outcome.String(), "url", raw.URL, "bytes", len(raw.Body), "title", rec.Title)

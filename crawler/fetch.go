@@ -30,8 +30,8 @@ type fetcher struct {
 	capture *captureTransport
 }
 
-// newFetcher builds the HTTP stack shared by every host: one transport
-// (connection pool, proxy, TLS) and, per host gate, one collector.
+// newTransport builds the HTTP transport shared by every host gate: proxy,
+// TLS roots, timeouts, no compression, no connection reuse.
 func newTransport(o *Options) (*http.Transport, error) {
 	proxy, err := proxyFunc(o.Proxy)
 	if err != nil {
@@ -58,12 +58,14 @@ func newTransport(o *Options) (*http.Transport, error) {
 			Timeout:   30 * time.Second,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
-		TLSClientConfig:       tlsConf,
-		ForceAttemptHTTP2:     false,
-		MaxIdleConns:          4,
-		MaxIdleConnsPerHost:   1,
+		TLSClientConfig:   tlsConf,
+		ForceAttemptHTTP2: false,
+		// A new connection per request: requests are seconds apart anyway,
+		// and on a reused connection that the server has closed, net/http
+		// silently resends the request, behind the gate's back (no delay,
+		// not counted).
+		DisableKeepAlives:     true,
 		MaxConnsPerHost:       1,
-		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: o.Timeout,
 		// Never ask for or undo compression: the archive keeps the bytes
@@ -72,6 +74,7 @@ func newTransport(o *Options) (*http.Transport, error) {
 	}, nil
 }
 
+// newFetcher builds the collector of one host gate over the shared transport.
 func newFetcher(tr http.RoundTripper, o *Options) *fetcher {
 	capture := &captureTransport{base: tr, maxBody: o.MaxBody}
 	c := colly.NewCollector()

@@ -35,7 +35,8 @@ type gate struct {
 	crawlDelay time.Duration           // from robots.txt
 	last       time.Time               // end of the last exchange
 	pauseUntil time.Time               // extra wait after an error or refusal
-	refusals   int                     // consecutive refusals (403, anti-bot pages)
+	refusals   int                     // consecutive refusals (403, anti-bot pages), kept in the store too
+	stored     int                     // the refusal count the store holds
 	failStreak int                     // consecutive requests that failed for good
 	refused    error                   // set once the host is given up for this run
 	hadRefusal bool                    // any refusal this run
@@ -71,8 +72,27 @@ func (g *gate) open(now time.Time) error {
 		g.refused = &RefusedError{Host: g.host, Until: hs.CooldownUntil, Reason: "cool-down recorded by an earlier run: " + hs.CooldownReason}
 		return g.refused
 	}
-	g.last = hs.LastRequest
+	// A refusal of the previous run still counts (it may have been killed
+	// right after one), with its pause.
+	g.refusals, g.stored, g.pauseUntil = hs.Refusals, hs.Refusals, hs.PauseUntil
+	// The previous run may have been killed without recording its last
+	// request: the first request of this run waits a full delay.
+	g.last = now
+	if hs.LastRequest.After(now) {
+		g.last = hs.LastRequest
+	}
 	return nil
+}
+
+// accepted records that the host answered with a real page (or a plain
+// answer such as a 404): the refusal count starts again.
+func (g *gate) accepted() error {
+	g.refusals = 0
+	if g.stored == 0 {
+		return nil
+	}
+	g.stored = 0
+	return g.db.UpdateHostState(g.host, func(hs *store.HostState) { hs.Refusals, hs.PauseUntil = 0, time.Time{} })
 }
 
 // close records what the next run must know: the time of the last
@@ -242,7 +262,10 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 		default:
 			// 404, 410 and other answers about this URL: not a refusal,
 			// not worth retrying now.
-			g.refusals, g.failStreak = 0, 0
+			g.failStreak = 0
+			if err := g.accepted(); err != nil {
+				return nil, err
+			}
 			return nil, &StatusError{URL: cur.String(), Status: st}
 		}
 	}
@@ -269,7 +292,12 @@ func (g *gate) refusal(reason string) error {
 	}
 	g.pause(max(g.opts.Backoff, g.effectiveDelay()))
 	g.log.Warn("the site refused one request; pausing before the next", "reason", reason)
-	return nil
+	// Keep the count and the pause in the store: a run started right after
+	// this one was killed must not make more than one more request.
+	g.stored = g.refusals
+	return g.db.UpdateHostState(g.host, func(hs *store.HostState) {
+		hs.Refusals, hs.PauseUntil, hs.LastRefusal, hs.LastRequest = g.refusals, g.pauseUntil, time.Now(), g.last
+	})
 }
 
 // coolDown gives the host up for this run and records until when later
@@ -293,6 +321,7 @@ func (g *gate) coolDown(reason string, atLeast time.Time) error {
 		hs.CooldownReason = reason
 		hs.LastRefusal = now
 		hs.LastRequest = g.last
+		hs.Refusals, hs.PauseUntil = 0, time.Time{} // the cool-down replaces them
 	})
 	g.hadRefusal = true
 	g.stats.Cooldowns.Add(1)

@@ -75,6 +75,7 @@ const (
 	OutcomeNew       Outcome = iota + 1 // first copy of the document
 	OutcomeUpdated                      // a new version: the content changed
 	OutcomeUnchanged                    // same content as the current version; nothing stored
+	OutcomeStale                        // an older page than the current version (a cache); nothing stored
 )
 
 func (o Outcome) String() string {
@@ -85,6 +86,8 @@ func (o Outcome) String() string {
 		return "updated"
 	case OutcomeUnchanged:
 		return "unchanged"
+	case OutcomeStale:
+		return "stale"
 	}
 	return "?"
 }
@@ -170,13 +173,18 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			if err != nil {
 				return fmt.Errorf("read current version of %s/%d: %w", rec.Lang, rec.ID, err)
 			}
-			if record.SameContent(cur, &stored) {
+			switch {
+			case record.SameContent(cur, &stored):
 				outcome = OutcomeUnchanged
-			} else {
+			case olderStamp(stored.Updated, cur.Updated):
+				// Its "Last updated" is older than the current version's:
+				// a stale copy (a cache), never made current.
+				outcome = OutcomeStale
+			default:
 				outcome = OutcomeUpdated
 			}
 		}
-		if outcome != OutcomeUnchanged {
+		if outcome == OutcomeNew || outcome == OutcomeUpdated {
 			d.Versions++
 			vk := verKey(rec.Lang, rec.ID, d.Versions)
 			if err := tx.Bucket(bRaw).Put(vk, rawBlob); err != nil {
@@ -214,7 +222,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 				r.New++
 			case OutcomeUpdated:
 				r.Updated++
-			case OutcomeUnchanged:
+			case OutcomeUnchanged, OutcomeStale:
 				r.Unchanged++
 			}
 		})
@@ -222,7 +230,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store %s/%d: %w", rec.Lang, rec.ID, err)
 	}
-	if outcome != OutcomeUnchanged {
+	if outcome == OutcomeNew || outcome == OutcomeUpdated {
 		if err := db.maybeTrainDict(rec.Lang); err != nil {
 			return outcome, fmt.Errorf("train compression dictionary: %w", err)
 		}
@@ -399,6 +407,17 @@ func mergeSections(have, add []string) []string {
 		}
 	}
 	return have
+}
+
+// olderStamp reports whether update stamp a is earlier than b (both RFC
+// 3339; false when either is missing or does not parse).
+func olderStamp(a, b *string) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta, err1 := time.Parse(time.RFC3339, *a)
+	tb, err2 := time.Parse(time.RFC3339, *b)
+	return err1 == nil && err2 == nil && ta.Before(tb)
 }
 
 // datePart returns the YYYY-MM-DD of an RFC 3339 time (local date as

@@ -610,3 +610,17 @@ func TestDB_ReleaseMappedPages_ConcurrentReadersSeeExactBytes(t *testing.T) {
 		t.Errorf("Storage = %+v", st)
 	}
 }
+
+// A page whose "Last updated" is older than the current version's (a
+// stale cache) is never made current, even when its content differs.
+func TestDB_PutDocument_StalePageNotCurrent(t *testing.T) {
+	db := mustOpen(t)
+	put(t, db, doc{id: 5, title: "new text", updated: "2024-02-02T10:00:00+03:00", at: t0}, 0)
+	out, err := db.PutDocument(doc{id: 5, title: "old text", updated: "2024-02-01T10:00:00+03:00", at: t0.Add(time.Hour)}.fetched(), 0)
+	if err != nil || out != store.OutcomeStale {
+		t.Fatalf("PutDocument(older page) = %v, %v; want stale", out, err)
+	}
+	if d := mustDoc(t, db, "en", 5); d.Versions != 1 || d.Title != "new text" {
+		t.Errorf("after a stale page: versions %d, title %q; want 1, the newer text", d.Versions, d.Title)
+	}
+}

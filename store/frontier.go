@@ -44,6 +44,7 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		*res = ListingResult{}
 		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		runStart := runStartOf(tx, runID)
 		seen := map[int64]bool{}
 		for _, it := range items {
 			if it.ID <= 0 || seen[it.ID] {
@@ -84,7 +85,7 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 						return err
 					}
 				}
-				if db.current(&d, it.Updated, now) {
+				if db.current(&d, it.Updated, now, runStart) {
 					res.Known++
 					continue
 				}
@@ -127,8 +128,11 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 // the copy was fetched on the very day of that update and the day has
 // ended since: the page may have changed again later that day (pages are
 // often completed hours after publication), so it is fetched once more.
-func (db *DB) current(d *Doc, listed string, now time.Time) bool {
-	if listed == "" {
+//
+// A copy fetched during this run (since runStart) is current whatever the
+// listing says: a document is fetched at most once per run.
+func (db *DB) current(d *Doc, listed string, now, runStart time.Time) bool {
+	if listed == "" || (!runStart.IsZero() && !d.CheckedAt.Before(runStart)) {
 		return true
 	}
 	if listed > maxDate(d.UpdateMark, d.StaleFor) {

@@ -28,7 +28,7 @@ func item(id int64, updated string) store.ListedItem {
 
 func TestDB_RecordListing_Classifies(t *testing.T) {
 	db := mustOpen(t)
-	run, _ := db.StartRun("crawl", nil, t0)
+	run, _ := db.StartRun("crawl", nil, t0.Add(time.Minute)) // after the documents below were fetched
 
 	// Archived documents: 1 (mark 2024-01-05), 2 (no mark).
 	put(t, db, doc{id: 1, listed: []string{"news"}, updated: "2024-01-05T10:00:00+03:00"}, 0)
@@ -357,5 +357,26 @@ func TestDB_Known_ArchivedOrPending(t *testing.T) {
 	}
 	if want := map[int64]bool{1: true, 2: true}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Known(en) = %v, want %v", got, want)
+	}
+}
+
+// Within one run a document fetched already is current, whatever a later
+// listing (another section, a stale page) says: fetched at most once per run.
+func TestDB_RecordListing_OncePerRun(t *testing.T) {
+	db := mustOpen(t)
+	run, _ := db.StartRun("crawl", nil, t0)
+	put(t, db, doc{id: 4, updated: "2024-01-10T18:00:00+03:00", at: t0.Add(time.Minute)}, run.ID)
+	res, err := db.RecordListing("en", "transcripts", []store.ListedItem{item(4, "2024-01-12")}, t0.Add(2*time.Minute), nil, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Known != 1 || len(res.Fetch) != 0 {
+		t.Errorf("same run: %+v, want known", res)
+	}
+	// The next run fetches it again.
+	next, _ := db.StartRun("crawl", nil, t0.Add(time.Hour))
+	res, _ = db.RecordListing("en", "transcripts", []store.ListedItem{item(4, "2024-01-12")}, t0.Add(time.Hour), nil, next.ID)
+	if res.Updated != 1 {
+		t.Errorf("next run: %+v, want one refetch", res)
 	}
 }

@@ -109,6 +109,18 @@ func (db *DB) Runs(n int) ([]Run, error) {
 	return out, err
 }
 
+// runStartOf returns the start of run id (zero when id is 0 or unknown).
+func runStartOf(tx *bolt.Tx, id uint64) time.Time {
+	if id == 0 {
+		return time.Time{}
+	}
+	var r Run
+	if ok, err := getJSON(tx.Bucket(bRuns), u64(id), &r); err != nil || !ok {
+		return time.Time{}
+	}
+	return r.Start
+}
+
 // countRun applies fn to the ledger entry of run id inside tx (id 0: no-op).
 func countRun(tx *bolt.Tx, id uint64, fn func(*Run)) error {
 	if id == 0 {
