@@ -276,26 +276,26 @@ func (c *Config) Validate() error {
 			}
 			seen[sec] = true
 		}
-		d := c.Delay
-		field := "delay"
 		if s.Delay != nil {
-			d = *s.Delay
-			field = p + ".delay"
-			nonNeg(field, d)
-		}
-		if err == nil && IsRealHost(u.Hostname()) && d < Duration(MinRealSiteDelay) {
-			bad(field, "%s is below the %s minimum for the real site (%s); delays that short are only for local mirrors and test servers", d, MinRealSiteDelay, u.Hostname())
+			nonNeg(p+".delay", *s.Delay)
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// SiteDelay is the configured delay for site s.
-func (c *Config) SiteDelay(s Site) time.Duration {
+// SiteDelay is the delay for site s: its own or the global one, raised to
+// MinRealSiteDelay for the real hosts (raised reports that it was).
+// Politeness towards the real site cannot be configured away by accident;
+// shorter delays are for local mirrors and test servers.
+func (c *Config) SiteDelay(s Site) (d time.Duration, raised bool) {
+	d = time.Duration(c.Delay)
 	if s.Delay != nil {
-		return time.Duration(*s.Delay)
+		d = time.Duration(*s.Delay)
 	}
-	return time.Duration(c.Delay)
+	if u, err := url.Parse(s.BaseURL); err == nil && IsRealHost(u.Hostname()) && d < MinRealSiteDelay {
+		return MinRealSiteDelay, true
+	}
+	return d, false
 }
 
 // IsRealHost reports whether host is one of the site's own hosts, where

@@ -56,11 +56,11 @@ sites:
 	if len(c.Sites) != 2 || c.Sites[1].Sections[1] != "transcripts/speeches" {
 		t.Fatalf("sites = %+v", c.Sites)
 	}
-	if got := c.SiteDelay(c.Sites[1]); got != 3*time.Second {
+	if got, _ := c.SiteDelay(c.Sites[1]); got != 3*time.Second {
 		t.Errorf("SiteDelay(ru) = %s, want 3s", got)
 	}
-	if got := c.SiteDelay(c.Sites[0]); got != 0 {
-		t.Errorf("SiteDelay(en) = %s, want the global 0s", got)
+	if got, raised := c.SiteDelay(c.Sites[0]); got != 0 || raised {
+		t.Errorf("SiteDelay(en) = %s, %v; want the global 0s", got, raised)
 	}
 	// Keys not in the file keep their defaults.
 	if c.Retries != Default().Retries || c.RobotsTTL != Default().RobotsTTL {
@@ -89,8 +89,7 @@ func TestParse_Errors(t *testing.T) {
 		{"bare number duration", "delay: 2\n", []string{"delay", "duration"}},
 		{"bad duration", "cooldown: soon\n", []string{"cooldown", "duration"}},
 		{"negative delay", "delay: -1s\n", []string{"delay", "negative"}},
-		{"real host too fast", "delay: 0s\n", []string{"delay", "below", "kremlin.ru"}},
-		{"per-site too fast", "sites:\n  - lang: en\n    base_url: http://en.kremlin.ru\n    sections: [news]\n    delay: 1s\n", []string{"sites[0].delay", "below"}},
+		{"per-site negative", "sites:\n  - lang: en\n    base_url: http://x\n    sections: [news]\n    delay: -1s\n", []string{"sites[0].delay", "negative"}},
 		{"bad lang", "sites:\n  - lang: de\n    base_url: http://x\n    sections: [news]\n", []string{"sites[0].lang", `"en" or "ru"`}},
 		{"duplicate lang", "delay: 0s\nsites:\n  - {lang: en, base_url: 'http://a', sections: [news]}\n  - {lang: en, base_url: 'http://b', sections: [news]}\n", []string{"sites[1].lang", "already"}},
 		{"bad base url", "sites:\n  - lang: en\n    base_url: en.kremlin.ru\n    sections: [news]\n", []string{"sites[0].base_url"}},
@@ -181,6 +180,20 @@ func TestParseByteSize(t *testing.T) {
 		if _, err := ParseByteSize(bad); err == nil {
 			t.Errorf("ParseByteSize(%q) succeeded, want error", bad)
 		}
+	}
+}
+
+// Delays under the floor are raised for the real hosts, kept elsewhere.
+func TestSiteDelay_RealHostFloor(t *testing.T) {
+	c, err := Parse(strings.NewReader("delay: 0s\nsites:\n  - {lang: en, base_url: 'http://en.kremlin.ru', sections: [news]}\n  - {lang: ru, base_url: 'http://127.0.0.1:8081', sections: [news]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, raised := c.SiteDelay(c.Sites[0]); d != MinRealSiteDelay || !raised {
+		t.Errorf("real host: %s, %v; want %s raised", d, raised, MinRealSiteDelay)
+	}
+	if d, raised := c.SiteDelay(c.Sites[1]); d != 0 || raised {
+		t.Errorf("mirror: %s, %v; want 0s", d, raised)
 	}
 }
 

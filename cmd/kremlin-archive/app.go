@@ -235,8 +235,13 @@ func crawlerOptions(cfg *config.Config, log *slog.Logger) (crawler.Options, erro
 		if err != nil {
 			return o, err
 		}
+		delay, raised := cfg.SiteDelay(s)
+		if raised {
+			log.Warn("delay raised to the minimum for the real site", "host", u.Hostname(), "delay", delay.String(),
+				"hint", "delays under 2s are only for local mirrors and test servers")
+		}
 		o.Sites = append(o.Sites, crawler.Site{
-			Lang: s.Lang, Base: u, Sections: s.Sections, Canonical: s.Canonical, Delay: cfg.SiteDelay(s),
+			Lang: s.Lang, Base: u, Sections: s.Sections, Canonical: s.Canonical, Delay: delay,
 		})
 	}
 	return o, nil

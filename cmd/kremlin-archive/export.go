@@ -26,7 +26,7 @@ type exportOpts struct {
 	sinceOK bool
 	state   string
 	paired  bool
-	all     bool // warc: every version, not only the current one
+	current bool // warc: only the current version of each document
 	filter  store.Filter
 }
 
@@ -46,7 +46,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&since, "since", "", "only records added or changed after this sequence number")
 	fs.StringVar(&o.state, "state", "", "file keeping the high-water mark between incremental exports")
 	fs.BoolVar(&o.paired, "paired", false, "one line per ID with its en and ru records (IDs present in both)")
-	fs.BoolVar(&o.all, "all-versions", false, "warc: write every stored version, not only the current one")
+	fs.BoolVar(&o.current, "current-only", false, "warc: only the current version of each document (default: every stored capture)")
 	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
@@ -19,7 +20,7 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writ
 		Software: "kremlin-archive/1.0",
 		Info: map[string]string{
 			"description": "Website of the President of Russia (kremlin.ru, en.kremlin.ru), archived by kremlin-archive",
-			"isPartOf":    "kremlin-archive " + db.Path(),
+			"isPartOf":    "kremlin-archive " + filepath.Base(db.Path()),
 		},
 	})
 	if err != nil {
@@ -30,7 +31,7 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writ
 	prog := startProgress(stderr, isTerminal(stderr), log, 30*time.Second, func() progressSnap {
 		return progressSnap{Done: int64(n), Unit: "captures", Rate: float64(n) / max(time.Since(start).Seconds(), 0.001), RateOf: "captures"}
 	})
-	err = db.ScanCaptures(o.filter, o.all, func(c *store.Capture) error {
+	err = db.ScanCaptures(o.filter, !o.current, func(c *store.Capture) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
@@ -22,6 +23,9 @@ func runReparse(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	canon := map[string]string{}
 	for _, s := range c.cfg.Sites {
 		canon[s.Lang] = s.Canonical
+	}
+	if _, err := os.Stat(c.cfg.DB); err != nil {
+		return withHint(fmt.Errorf("%s: %w", c.cfg.DB, store.ErrNoArchive), "point --db at an existing archive")
 	}
 	db, err := c.openDB(false)
 	if err != nil {

@@ -3,6 +3,7 @@ package kremlin
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -95,6 +96,10 @@ func ParseListing(body []byte, pageURL string) (*Listing, error) {
 		l.Warnings = append(l.Warnings, "listing page has no items")
 	case l.Next != "" && len(l.Items) != 20:
 		l.Warnings = append(l.Warnings, fmt.Sprintf("listing page has %d items (20 expected before the last page)", len(l.Items)))
+	}
+	if len(l.Items) > 1 && !slices.ContainsFunc(l.Items, func(it ListItem) bool { return it.Updated != "" }) {
+		// Without span.updated the crawler cannot see edits of these items.
+		l.Warnings = append(l.Warnings, "no item has an update date (span.updated): edits of these documents go unnoticed")
 	}
 	if lister.Length() > 0 && l.Pages > 0 && l.Page > l.Pages {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("page %d is beyond data-pages %d", l.Page, l.Pages))
