@@ -312,7 +312,7 @@ func (w *worker) listingOnce(ctx context.Context, site Site, section string, pag
 				return nil, false, rerr
 			}
 		}
-		if derr := w.observe(kind == kremlin.KindUnknown || kind == kremlin.KindDocument, raw.URL); derr != nil {
+		if derr := w.observe(kind == kremlin.KindUnknown, raw.URL); derr != nil {
 			return nil, false, derr
 		}
 		return nil, true, lerr(fmt.Errorf("GET %s: %w (%s)", raw.URL, err, kind))

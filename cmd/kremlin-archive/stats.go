@@ -176,6 +176,9 @@ func printStats(w io.Writer, rep *statsReport) {
 		if st.Cursor != nil {
 			line += fmt.Sprintf("; walk in progress at page %d of %d", st.Cursor.Page, st.Cursor.Pages)
 		}
+		if st.Head != nil {
+			line += fmt.Sprintf("; walk of the newest pages interrupted at page %d (continued next run)", st.Head.Page)
+		}
 		if st.Ranged != nil {
 			line += fmt.Sprintf("; backfill %s..%s in progress at page %d", st.Ranged.From, st.Ranged.To, st.Ranged.Page)
 		}
