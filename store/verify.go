@@ -68,7 +68,7 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 		}()
 		db.verifyDocs(tx, st, add)
 		db.verifyIndexes(tx, st, add)
-		readAll(tx)
+		db.readAll(tx)
 		return nil
 	})
 	if err != nil || damaged {
@@ -81,6 +81,7 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 		for cerr := range tx.Check() {
 			add(Problem{Msg: "page check: " + cerr.Error()})
 		}
+		db.touch(tx, releaseEvery) // the check read every page
 		return nil
 	})
 	return st, err
@@ -88,10 +89,11 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 
 // readAll reads every key and value of every bucket, so that a damaged
 // page faults here (where it is recovered) rather than in bbolt's check.
-func readAll(tx *bolt.Tx) {
+func (db *DB) readAll(tx *bolt.Tx) {
 	var sink byte
 	tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
 		return b.ForEach(func(k, v []byte) error {
+			db.touch(tx, len(v)+costScanned)
 			if len(k) > 0 {
 				sink ^= k[0] ^ k[len(k)-1]
 			}
