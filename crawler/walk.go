@@ -53,25 +53,24 @@ func (w *worker) walk(ctx context.Context, site Site, section string) error {
 	if st.Cursor != nil && st.Cursor.Done == 0 {
 		// A full walk that has not started covers the head too.
 		w.g.log.Info("walking the whole listing", "lang", site.Lang, "section", section)
-		_, err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
+		err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
 		return err
 	}
-	interrupted := st.Head
-	st.Head = newCursor("head")
-	stoppedAt, err := w.follow(ctx, site, st, st.Head, walkHead, "", "")
-	if err != nil {
-		return err
-	}
-	if interrupted != nil && interrupted.Page > stoppedAt {
-		st.Head = interrupted
-		w.g.log.Info("continuing an interrupted walk of the newest pages", "lang", site.Lang, "section", section, "page", interrupted.Page)
-		if _, err := w.follow(ctx, site, st, st.Head, walkHead, "", ""); err != nil {
+	if st.Head != nil {
+		// An earlier walk of the newest pages was interrupted: finish it
+		// first, so its position is never replaced by a newer one.
+		w.g.log.Info("continuing an interrupted walk of the newest pages", "lang", site.Lang, "section", section, "page", st.Head.Page)
+		if err := w.follow(ctx, site, st, st.Head, walkHead, "", ""); err != nil {
 			return err
 		}
 	}
+	st.Head = newCursor("head")
+	if err := w.follow(ctx, site, st, st.Head, walkHead, "", ""); err != nil {
+		return err
+	}
 	if st.Cursor != nil {
 		w.g.log.Info("resuming the unfinished walk of the listing", "lang", site.Lang, "section", section, "page", st.Cursor.Page)
-		_, err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
+		err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
 		return err
 	}
 	return nil
@@ -108,12 +107,12 @@ func (w *worker) startBackfill(site Site) error {
 }
 
 // follow walks a listing from cur.Page, saving cur with each page, until
-// the end that kind sets. It returns the last page it processed. A walk
+// the end that kind sets. A walk
 // resumed from a saved cursor starts one page early (one page of overlap)
 // and checks its place with inPlace: items added at the top push pages
 // down (overlap finds the place), items removed pull them up (the walk
 // steps back).
-func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, cur *store.Cursor, kind walkKind, from, to string) (int, error) {
+func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, cur *store.Cursor, kind walkKind, from, to string) error {
 	recentSince := ""
 	if w.c.opts.RecentWindow > 0 {
 		recentSince = kremlin.Day(time.Now().Add(-w.c.opts.RecentWindow))
@@ -135,7 +134,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 				stepBack++
 				continue
 			}
-			return p - 1, err
+			return err
 		}
 		if kind != walkHead && !counted && lst.Pages > 0 {
 			w.c.stats.PagesTotal.Add(int64(max(lst.Pages-p+1, 0)))
@@ -144,7 +143,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 		if resumed {
 			ok, err := w.inPlace(site.Lang, lst, cur.PrevIDs)
 			if err != nil {
-				return p - 1, err
+				return err
 			}
 			if !ok && p > 1 && stepBack < maxStepBack {
 				p--
@@ -170,10 +169,10 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 		}
 		res, err := w.record(site, st, lst.Items, from, to)
 		if err != nil {
-			return p, err
+			return err
 		}
 		if err := w.fetchAll(ctx, site, res.Fetch); err != nil {
-			return p, err
+			return err
 		}
 		switch kind {
 		case walkHead:
@@ -184,20 +183,20 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 				if st.Head != nil {
 					st.Head = nil
 					if err := w.c.db.SaveSectionState(st); err != nil {
-						return p, err
+						return err
 					}
 				}
-				return p, nil
+				return nil
 			}
 		case walkFull:
 			if last {
 				w.g.log.Info("listing walked to its end", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
-				return p, nil
+				return nil
 			}
 		case walkRange:
 			if rangeDone {
 				w.g.log.Info("date range walked", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
-				return p, nil
+				return nil
 			}
 		}
 		overlap = false
@@ -237,7 +236,7 @@ func (w *worker) rangedWalk(ctx context.Context, site Site, section string, st *
 		st.Ranged = cur
 		w.g.log.Info("backfilling a date range", "lang", site.Lang, "section", section, "from", from, "to", to, "first_page", start)
 	}
-	_, err := w.follow(ctx, site, st, cur, walkRange, from, to)
+	err := w.follow(ctx, site, st, cur, walkRange, from, to)
 	return err
 }
 
