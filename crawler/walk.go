@@ -53,8 +53,7 @@ func (w *worker) walk(ctx context.Context, site Site, section string) error {
 	if st.Cursor != nil && st.Cursor.Done == 0 {
 		// A full walk that has not started covers the head too.
 		w.g.log.Info("walking the whole listing", "lang", site.Lang, "section", section)
-		err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
-		return err
+		return w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
 	}
 	if st.Head != nil {
 		// An earlier walk of the newest pages was interrupted: finish it
@@ -70,8 +69,7 @@ func (w *worker) walk(ctx context.Context, site Site, section string) error {
 	}
 	if st.Cursor != nil {
 		w.g.log.Info("resuming the unfinished walk of the listing", "lang", site.Lang, "section", section, "page", st.Cursor.Page)
-		err := w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
-		return err
+		return w.follow(ctx, site, st, st.Cursor, walkFull, "", "")
 	}
 	return nil
 }
@@ -236,8 +234,7 @@ func (w *worker) rangedWalk(ctx context.Context, site Site, section string, st *
 		st.Ranged = cur
 		w.g.log.Info("backfilling a date range", "lang", site.Lang, "section", section, "from", from, "to", to, "first_page", start)
 	}
-	err := w.follow(ctx, site, st, cur, walkRange, from, to)
-	return err
+	return w.follow(ctx, site, st, cur, walkRange, from, to)
 }
 
 // findPage returns the first listing page holding an item dated on or
