@@ -1,11 +1,9 @@
 package crawler
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -20,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kremlin-archive/kremlin-archive/crawler/fakesite"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
@@ -661,8 +660,15 @@ func TestProxy(t *testing.T) {
 		fmt.Fprint(w, "via "+r.URL.Path)
 	}))
 	defer site.Close()
-	httpProxy, httpHits := startHTTPProxy(t)
-	socksProxy, socksHits := startSOCKS5(t)
+	hp := fakesite.StartHTTPProxy()
+	defer hp.Close()
+	sp, err := fakesite.StartSOCKS5()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sp.Close()
+	httpProxy, httpHits := hp.URL, &hp.Hits
+	socksProxy, socksHits := sp.URL, &sp.Conns
 
 	t.Run("configured http", func(t *testing.T) {
 		o := testOptions()
@@ -711,101 +717,6 @@ func TestProxy(t *testing.T) {
 			t.Error("NO_PROXY was not honoured")
 		}
 	})
-}
-
-// startHTTPProxy runs a forwarding HTTP proxy and counts its requests.
-func startHTTPProxy(t testing.TB) (string, *atomic.Int64) {
-	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n.Add(1)
-		if !r.URL.IsAbs() {
-			http.Error(w, "not a proxy request", 400)
-			return
-		}
-		req, _ := http.NewRequest(r.Method, r.URL.String(), nil)
-		req.Header = r.Header.Clone()
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			http.Error(w, err.Error(), 502)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL, &n
-}
-
-// startSOCKS5 runs a minimal SOCKS5 proxy (no auth, CONNECT) and counts
-// its connections.
-func startSOCKS5(t testing.TB) (string, *atomic.Int64) {
-	var n atomic.Int64
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			go serveSOCKS5(c)
-		}
-	}()
-	return "socks5://" + ln.Addr().String(), &n
-}
-
-func serveSOCKS5(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	hdr := make([]byte, 2)
-	if _, err := io.ReadFull(r, hdr); err != nil || hdr[0] != 5 {
-		return
-	}
-	methods := make([]byte, hdr[1])
-	io.ReadFull(r, methods)
-	c.Write([]byte{5, 0})
-	req := make([]byte, 4)
-	if _, err := io.ReadFull(r, req); err != nil || req[1] != 1 {
-		return
-	}
-	var host string
-	switch req[3] {
-	case 1:
-		ip := make([]byte, 4)
-		io.ReadFull(r, ip)
-		host = net.IP(ip).String()
-	case 3:
-		l, _ := r.ReadByte()
-		name := make([]byte, l)
-		io.ReadFull(r, name)
-		host = string(name)
-	case 4:
-		ip := make([]byte, 16)
-		io.ReadFull(r, ip)
-		host = net.IP(ip).String()
-	}
-	pb := make([]byte, 2)
-	io.ReadFull(r, pb)
-	port := int(pb[0])<<8 | int(pb[1])
-	up, err := net.Dial("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		c.Write([]byte{5, 5, 0, 1, 0, 0, 0, 0, 0, 0})
-		return
-	}
-	defer up.Close()
-	c.Write([]byte{5, 0, 0, 1, 0, 0, 0, 0, 0, 0})
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, r); done <- struct{}{} }()
-	go func() { io.Copy(c, up); done <- struct{}{} }()
-	<-done
 }
 
 func TestProxyEnvBypass(t *testing.T) {

@@ -7,20 +7,13 @@ package main
 // the complete archive.
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -398,28 +391,33 @@ func TestHostile_Proxies(t *testing.T) {
 	}
 	direct, _ := crawl("")
 
-	hp := startForwardProxy(t)
-	viaHTTP, siteReqs := crawl(hp.url)
-	if got := hp.hits.Load(); got != int64(siteReqs) {
+	hp := fakesite.StartHTTPProxy()
+	t.Cleanup(hp.Close)
+	viaHTTP, siteReqs := crawl(hp.URL)
+	if got := hp.Hits.Load(); got != int64(siteReqs) {
 		t.Errorf("HTTP proxy forwarded %d requests, the site saw %d", got, siteReqs)
 	}
-	if hosts := hp.hostList(); len(hosts) != 1 || hosts[0] != srv.Listener.Addr().String() {
+	if hosts := hp.Hosts(); len(hosts) != 1 || hosts[0] != srv.Listener.Addr().String() {
 		t.Errorf("HTTP proxy was asked for hosts %v, want only %s", hosts, srv.Listener.Addr())
 	}
 
-	sp := startSOCKS5Proxy(t)
-	viaSOCKS, _ := crawl(sp.url)
-	if sp.conns.Load() == 0 {
+	sp, err := fakesite.StartSOCKS5()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sp.Close)
+	viaSOCKS, _ := crawl(sp.URL)
+	if sp.Conns.Load() == 0 {
 		t.Error("the SOCKS5 proxy saw no connection")
 	}
 	var body int64
 	for _, q := range site.Requests() {
 		body += q.Bytes
 	}
-	if got := sp.down.Load(); got < body {
+	if got := sp.Down.Load(); got < body {
 		t.Errorf("SOCKS5 proxy relayed %d bytes to the client; the site sent %d body bytes", got, body)
 	}
-	if targets := sp.targetList(); len(targets) != 1 || targets[0] != srv.Listener.Addr().String() {
+	if targets := sp.Targets(); len(targets) != 1 || targets[0] != srv.Listener.Addr().String() {
 		t.Errorf("SOCKS5 CONNECT targets %v, want only %s", targets, srv.Listener.Addr())
 	}
 
@@ -435,180 +433,4 @@ func TestHostile_Proxies(t *testing.T) {
 			}
 		}
 	}
-}
-
-// forwardProxy is a forwarding HTTP proxy (absolute-form requests) that
-// counts what it forwards.
-type forwardProxy struct {
-	url   string
-	hits  atomic.Int64
-	mu    sync.Mutex
-	hosts map[string]bool
-}
-
-func (p *forwardProxy) hostList() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for h := range p.hosts {
-		out = append(out, h)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func startForwardProxy(t testing.TB) *forwardProxy {
-	p := &forwardProxy{hosts: map[string]bool{}}
-	tr := &http.Transport{DisableCompression: true, Proxy: nil}
-	t.Cleanup(tr.CloseIdleConnections)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !r.URL.IsAbs() {
-			http.Error(w, "not a proxy request", http.StatusBadRequest)
-			return
-		}
-		p.hits.Add(1)
-		p.mu.Lock()
-		p.hosts[r.URL.Host] = true
-		p.mu.Unlock()
-		req, err := http.NewRequestWithContext(r.Context(), r.Method, r.URL.String(), nil)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		req.Header = r.Header.Clone()
-		req.Header.Del("Proxy-Connection")
-		req.Header.Set("Via", "1.1 test-proxy")
-		resp, err := tr.RoundTrip(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-	}))
-	t.Cleanup(srv.Close)
-	p.url = srv.URL
-	return p
-}
-
-// socks5Proxy is a minimal SOCKS5 server (no authentication, CONNECT only)
-// that counts connections and the bytes it relays to the client.
-type socks5Proxy struct {
-	url     string
-	conns   atomic.Int64
-	down    atomic.Int64
-	mu      sync.Mutex
-	targets map[string]bool
-}
-
-func (p *socks5Proxy) targetList() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var out []string
-	for h := range p.targets {
-		out = append(out, h)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func startSOCKS5Proxy(t testing.TB) *socks5Proxy {
-	p := &socks5Proxy{targets: map[string]bool{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			p.conns.Add(1)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				p.serve(c)
-			}()
-		}
-	}()
-	p.url = "socks5://" + ln.Addr().String()
-	return p
-}
-
-func (p *socks5Proxy) serve(c net.Conn) {
-	defer c.Close()
-	r := bufio.NewReader(c)
-	hdr := make([]byte, 2)
-	if _, err := io.ReadFull(r, hdr); err != nil || hdr[0] != 5 {
-		return
-	}
-	if _, err := io.ReadFull(r, make([]byte, hdr[1])); err != nil {
-		return
-	}
-	c.Write([]byte{5, 0}) // no authentication
-	req := make([]byte, 4)
-	if _, err := io.ReadFull(r, req); err != nil || req[1] != 1 {
-		return
-	}
-	var host string
-	switch req[3] {
-	case 1, 4:
-		ip := make([]byte, map[byte]int{1: 4, 4: 16}[req[3]])
-		if _, err := io.ReadFull(r, ip); err != nil {
-			return
-		}
-		host = net.IP(ip).String()
-	case 3:
-		l, err := r.ReadByte()
-		if err != nil {
-			return
-		}
-		name := make([]byte, l)
-		if _, err := io.ReadFull(r, name); err != nil {
-			return
-		}
-		host = string(name)
-	default:
-		return
-	}
-	pb := make([]byte, 2)
-	if _, err := io.ReadFull(r, pb); err != nil {
-		return
-	}
-	target := net.JoinHostPort(host, strconv.Itoa(int(pb[0])<<8|int(pb[1])))
-	p.mu.Lock()
-	p.targets[target] = true
-	p.mu.Unlock()
-	up, err := net.Dial("tcp", target)
-	if err != nil {
-		c.Write([]byte{5, 5, 0, 1, 0, 0, 0, 0, 0, 0})
-		return
-	}
-	defer up.Close()
-	c.Write([]byte{5, 0, 0, 1, 0, 0, 0, 0, 0, 0})
-	done := make(chan struct{}, 2)
-	go func() { io.Copy(up, r); up.(*net.TCPConn).CloseWrite(); done <- struct{}{} }()
-	go func() { io.Copy(countingWriter{c, &p.down}, up); done <- struct{}{} }()
-	<-done
-}
-
-// countingWriter counts the bytes written through it as they pass.
-type countingWriter struct {
-	w io.Writer
-	n *atomic.Int64
-}
-
-func (c countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n.Add(int64(n))
-	return n, err
 }
