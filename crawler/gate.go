@@ -324,7 +324,6 @@ func (g *gate) coolDown(reason string, atLeast time.Time) error {
 		hs.Refusals, hs.PauseUntil = 0, time.Time{} // the cool-down replaces them
 	})
 	g.hadRefusal = true
-	g.stats.Cooldowns.Add(1)
 	if err != nil {
 		g.refused = fmt.Errorf("record cool-down of %s: %w", g.host, err)
 		return g.refused
@@ -408,7 +407,6 @@ type Stats struct {
 	Bytes     atomic.Int64
 	Throttled atomic.Int64
 	Retries   atomic.Int64
-	Cooldowns atomic.Int64
 
 	New       atomic.Int64
 	Updated   atomic.Int64

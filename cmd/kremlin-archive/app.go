@@ -107,11 +107,23 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.logLevel, "log-level", "info", "debug, info, warn or error")
 }
 
-// newFlagSet makes a flag set whose errors become usage errors.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+// newCommand makes the flag set of a command (its errors become usage
+// errors) with the flags every command takes.
+func newCommand(name string) (*flag.FlagSet, *common) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	return fs
+	c := &common{}
+	c.register(fs)
+	return fs, c
+}
+
+// openRead parses the command line of a command without arguments and
+// opens the archive read-only.
+func (c *common) openRead(fs *flag.FlagSet, args []string, stderr io.Writer) (*store.DB, error) {
+	if _, err := c.parse(fs, args, stderr, 0); err != nil {
+		return nil, err
+	}
+	return c.openDB(true)
 }
 
 // parseFlags parses flags and positional arguments in any order

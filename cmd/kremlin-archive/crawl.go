@@ -11,9 +11,7 @@ import (
 )
 
 func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet(mode.String(), stderr)
-	var c common
-	c.register(fs)
+	fs, c := newCommand(mode.String())
 	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the run's figures in Prometheus text format")
 	progressEvery := fs.Duration("progress-interval", time.Minute, "how often to log progress when stderr is not a terminal")
 	var from, to string
@@ -103,7 +101,7 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 		"new", run.New, "updated", run.Updated, "unchanged", run.Unchanged, "failed", run.Failed,
 		"pending", pending, "failing", failed, "listing_pages", run.ListingPages,
 		"requests", run.Requests, "bytes", run.Bytes, "throttled", run.Throttled, "retries", run.Retries,
-		"warnings", run.Warnings, "duration", run.End.Sub(run.Start).Round(time.Millisecond).String(),
+		"warnings", run.Warnings, "disallowed", stats.Skipped.Load(), "duration", run.End.Sub(run.Start).Round(time.Millisecond).String(),
 	}
 	if runErr != nil {
 		attrs = append(attrs, "error", runErr.Error())

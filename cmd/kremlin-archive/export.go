@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,9 +32,7 @@ type exportOpts struct {
 }
 
 func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("export", stderr)
-	var c common
-	c.register(fs)
+	fs, c := newCommand("export")
 	var o exportOpts
 	var ids, since string
 	fs.StringVar(&o.format, "format", "jsonl", "jsonl or warc")
@@ -77,7 +76,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case "warc":
 		n, err = exportWARC(ctx, db, &o, stderr, c.log)
 	default:
-		n, err = exportJSONL(ctx, db, &o, stdout, stderr, c)
+		n, err = exportJSONL(ctx, db, &o, stdout, stderr, c.log)
 	}
 	if err != nil {
 		return err
@@ -140,7 +139,7 @@ func (o *exportOpts) check(ids, since string) error {
 }
 
 // exportJSONL writes one record per line (or one pair per line).
-func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout, stderr io.Writer, c common) (int, error) {
+func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout, stderr io.Writer, log *slog.Logger) (int, error) {
 	out, err := openOutput(o.out, stdout)
 	if err != nil {
 		return 0, err
@@ -156,7 +155,7 @@ func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout, stder
 	}
 	var n, onlyOne int
 	start := time.Now()
-	prog := startProgress(stderr, isTerminal(stderr), c.log, 30*time.Second, func() progressSnap {
+	prog := startProgress(stderr, isTerminal(stderr), log, 30*time.Second, func() progressSnap {
 		return progressSnap{Done: int64(n), Total: int64(total), Unit: "records", Rate: float64(n) / max(time.Since(start).Seconds(), 0.001), RateOf: "records"}
 	})
 	defer prog.stop()

@@ -13,9 +13,7 @@ import (
 )
 
 func runReparse(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("reparse", stderr)
-	var c common
-	c.register(fs)
+	fs, c := newCommand("reparse")
 	lang := fs.String("lang", "", "only this language")
 	if _, err := c.parse(fs, args, stderr, 0); err != nil {
 		return err

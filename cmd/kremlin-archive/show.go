@@ -19,9 +19,7 @@ import (
 var ErrNotArchived = errors.New("not in the archive")
 
 func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("show", stderr)
-	var c common
-	c.register(fs)
+	fs, c := newCommand("show")
 	lang := fs.String("lang", "", "en or ru (default: every language the document exists in)")
 	raw := fs.Bool("raw", false, "print the raw page body exactly as received")
 	versions := fs.Bool("versions", false, "list the stored versions")

@@ -42,15 +42,10 @@ type langStats struct {
 }
 
 func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("stats", stderr)
-	var c common
-	c.register(fs)
+	fs, c := newCommand("stats")
 	asJSON := fs.Bool("json", false, "print JSON")
 	storage := fs.Bool("storage", false, "also measure compression (reads every stored page header)")
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
-	}
-	db, err := c.openDB(true)
+	db, err := c.openRead(fs, args, stderr)
 	if err != nil {
 		return err
 	}
@@ -244,15 +239,10 @@ func printRuns(w io.Writer, runs []store.Run) {
 }
 
 func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("runs", stderr)
-	var c common
-	c.register(fs)
+	fs, c := newCommand("runs")
 	n := fs.Int("n", 20, "how many runs to list (0 = all)")
 	asJSON := fs.Bool("json", false, "print JSON lines")
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
-	}
-	db, err := c.openDB(true)
+	db, err := c.openRead(fs, args, stderr)
 	if err != nil {
 		return err
 	}

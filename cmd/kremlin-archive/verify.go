@@ -14,13 +14,8 @@ import (
 var ErrCorrupt = errors.New("the archive has problems")
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("verify", stderr)
-	var c common
-	c.register(fs)
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
-	}
-	db, err := c.openDB(true)
+	fs, c := newCommand("verify")
+	db, err := c.openRead(fs, args, stderr)
 	if err != nil {
 		return err
 	}
