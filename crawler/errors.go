@@ -93,3 +93,24 @@ type RedirectError struct {
 func (e *RedirectError) Error() string {
 	return fmt.Sprintf("GET %s: redirect to %s refused: %s", e.URL, e.Location, e.Reason)
 }
+
+// ErrUnreachable is wrapped by every error that stops work on a host
+// because no answer came from it at all: DNS failure, connection refused
+// or reset, timeouts, a proxy that cannot reach it. Unlike ErrUnavailable
+// (the site answered and refused us), no cool-down is recorded: the next
+// run tries again. The remedy is the operator's (a proxy, the Wayback
+// Machine as a source, a corrected base_url).
+var ErrUnreachable = errors.New("host unreachable")
+
+// UnreachableError says a host could not be reached and why.
+type UnreachableError struct {
+	Host  string
+	Cause string // what failed, for the operator: "DNS lookup failed", "connection refused", …
+	Err   error  // the last network error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("%s cannot be reached (%s): %v", e.Host, e.Cause, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }

@@ -21,6 +21,7 @@ const (
 	ExitRefused     = 4   // the site refused us (throttled, blocked, robots.txt unreadable); the next run respects the recorded cool-down
 	ExitDrift       = 5   // pages no longer look like the site's known layout
 	ExitLocked      = 6   // another kremlin-archive run holds the archive
+	ExitUnreachable = 7   // a host could not be reached at all (DNS, connection, timeout, proxy); no cool-down
 	ExitInterrupted = 130 // stopped by SIGINT/SIGTERM; the next run resumes
 )
 

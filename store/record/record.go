@@ -40,10 +40,23 @@ type Record struct {
 	Turns          []Turn              `json:"turns"`
 	IsAnnouncement bool                `json:"is_announcement"`
 
+	// TagKeys holds, per tag column of Tags and in the same order, the
+	// language-independent catalog key of each tag ("persons/90",
+	// "countries/BY", "regions/SEV", "keywords/45"); nil for a tag
+	// without a catalog link. English and Russian records of an ID share
+	// keys.
+	TagKeys map[string][]*string `json:"tag_keys"`
+
 	// Fetch metadata, filled by the crawler (never by the parser).
 	FetchedAt string `json:"fetched_at"`
 	SourceURL string `json:"source_url"`
 	RawSHA256 string `json:"raw_sha256"`
+	// Source is where the stored raw copy came from: SourceLive (the site
+	// itself) or SourceWayback (a Wayback Machine capture).
+	Source string `json:"source"`
+	// CapturedAt is when the page was captured (RFC 3339 UTC): FetchedAt
+	// for live copies, the capture's timestamp for Wayback copies.
+	CapturedAt string `json:"captured_at"`
 
 	ParserVersion int `json:"parser_version"`
 	SchemaVersion int `json:"schema_version"`
@@ -54,11 +67,25 @@ type Record struct {
 	Version int `json:"version,omitempty"`
 }
 
+// Sources of a stored raw copy (Record.Source).
+const (
+	SourceLive    = "live"
+	SourceWayback = "wayback"
+)
+
+// HeadOfStateKey is the speaker_key of Vladimir Putin, whose events carry
+// no persons tag or catalog link of his own (RECORD.md).
+const HeadOfStateKey = "head-of-state/putin"
+
 // Turn is one speaker turn of a transcript.
 type Turn struct {
 	Speaker string `json:"speaker"`
-	Text    string `json:"text"`
-	Note    string `json:"note,omitempty"`
+	// SpeakerKey is the speaker as a person, the same in both languages:
+	// a catalog key ("persons/90"), HeadOfStateKey, or nil when the label
+	// cannot be resolved without guessing.
+	SpeakerKey *string `json:"speaker_key"`
+	Text       string  `json:"text"`
+	Note       string  `json:"note,omitempty"`
 }
 
 // Normalize replaces nil slices and maps with empty ones, so the JSON shape
@@ -78,19 +105,35 @@ func (r *Record) Normalize() {
 	if r.Turns == nil {
 		r.Turns = []Turn{}
 	}
+	if r.TagKeys == nil {
+		r.TagKeys = map[string][]*string{}
+	}
+	for k, v := range r.TagKeys {
+		if v == nil {
+			r.TagKeys[k] = []*string{}
+		}
+	}
+	if r.Source == "" {
+		r.Source = SourceLive
+	}
+	if r.CapturedAt == "" {
+		r.CapturedAt = r.FetchedAt
+	}
 	if r.SchemaVersion == 0 {
 		r.SchemaVersion = SchemaVersion
 	}
 }
 
 // Content returns a copy of r without the fetch and bookkeeping fields
-// (fetched_at, source_url, raw_sha256, parser_version, version): what the
-// site said, as opposed to how and when we read it. Two fetches of an
-// unchanged page have equal Content.
+// (fetched_at, source_url, raw_sha256, source, captured_at,
+// parser_version, version): what the site said, as opposed to how and
+// when we read it. Two fetches of an unchanged page have equal Content.
 func (r *Record) Content() Record {
 	c := *r
 	c.Tags = maps.Clone(r.Tags) // Normalize below must not write into r's map
+	c.TagKeys = maps.Clone(r.TagKeys)
 	c.FetchedAt, c.SourceURL, c.RawSHA256 = "", "", ""
+	c.Source, c.CapturedAt = "", ""
 	c.ParserVersion, c.Version = 0, 0
 	c.Normalize()
 	return c
