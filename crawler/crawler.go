@@ -137,7 +137,7 @@ func (c *Crawler) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 // about the host or the run being interrupted (store failures).
 func isFatal(err error) bool {
 	var le *ListingError
-	return !errors.Is(err, ErrUnavailable) && !errors.Is(err, context.Canceled) &&
+	return !hostStopped(err) && !errors.Is(err, context.Canceled) &&
 		!errors.Is(err, ErrDrift) && !errors.As(err, &le)
 }
 

@@ -30,7 +30,7 @@ func (w *worker) fetchDoc(ctx context.Context, site Site, p *store.Pending) erro
 			log.Info("document disallowed by robots.txt; not fetched", "url", u.String())
 			_, ferr := w.c.db.FailFetch(site.Lang, p.ID, err.Error(), 0, time.Now(), time.Now().Add(w.c.opts.RobotsTTL), 0)
 			return ferr
-		case errors.Is(err, ErrUnavailable):
+		case hostStopped(err):
 			return err
 		}
 		var se *StatusError

@@ -1,8 +1,13 @@
 package crawler
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -102,6 +107,12 @@ func (e *RedirectError) Error() string {
 // Machine as a source, a corrected base_url).
 var ErrUnreachable = errors.New("host unreachable")
 
+// hostStopped reports an error that ends work on the whole host for this
+// run: it refused us (ErrUnavailable) or does not answer (ErrUnreachable).
+func hostStopped(err error) bool {
+	return errors.Is(err, ErrUnavailable) || errors.Is(err, ErrUnreachable)
+}
+
 // UnreachableError says a host could not be reached and why.
 type UnreachableError struct {
 	Host  string
@@ -114,3 +125,40 @@ func (e *UnreachableError) Error() string {
 }
 
 func (e *UnreachableError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
+
+// netCause names what failed in a network error, in words an operator
+// can act on.
+func netCause(err error) string {
+	var dns *net.DNSError
+	var ne *NetError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	switch {
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return "DNS: no such host " + dns.Name
+		}
+		return "DNS lookup of " + dns.Name + " failed"
+	case errors.As(err, &opErr) && opErr.Op == "proxyconnect":
+		return "the proxy cannot be reached"
+	case strings.Contains(err.Error(), "proxyconnect") || strings.Contains(err.Error(), "socks connect"):
+		return "the proxy cannot be reached"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return "connection reset"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to the host"
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+		return "TLS certificate not trusted"
+	case errors.As(err, &ne) && ne.Timeout:
+		return "timed out"
+	}
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return "timed out"
+	}
+	return "network error"
+}

@@ -272,13 +272,22 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 }
 
 // failed counts a URL that failed for good and gives the host up when
-// too many fail in a row (the host is down or silently blocking us).
+// too many fail in a row. When the last of them got no answer at all (a
+// network error), the host is unreachable: nothing is recorded, the next
+// run tries again. Otherwise the site answered with errors (5xx) and the
+// host cools down.
 func (g *gate) failed(err error) error {
 	g.failStreak++
-	if g.failStreak >= failStreakLimit {
-		return g.coolDown(fmt.Sprintf("%d requests in a row failed, the last with: %v", g.failStreak, err), time.Time{})
+	if g.failStreak < failStreakLimit {
+		return err
 	}
-	return err
+	var ne *NetError
+	if errors.As(err, &ne) && !ne.Truncated {
+		g.refused = &UnreachableError{Host: g.host, Cause: fmt.Sprintf("%d requests in a row got no answer, the last: %s", g.failStreak, netCause(err)), Err: err}
+		g.log.Warn("the host does not answer; stopping it for this run", "cause", netCause(err), "err", err)
+		return g.refused
+	}
+	return g.coolDown(fmt.Sprintf("%d requests in a row failed, the last with: %v", g.failStreak, err), time.Time{})
 }
 
 // refusal counts one refusal (a 403, an anti-bot page). A burst of

@@ -208,7 +208,7 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			}
 			attempt++
 			if attempt > g.opts.Retries {
-				return nil, &RobotsError{Host: g.host, Err: err}
+				return nil, &UnreachableError{Host: g.host, Cause: "robots.txt: " + netCause(err), Err: err}
 			}
 			g.stats.Retries.Add(1)
 			g.backoff(attempt)

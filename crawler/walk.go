@@ -294,7 +294,7 @@ func (w *worker) listingOnce(ctx context.Context, site Site, section string, pag
 	}
 	raw, err := w.g.get(ctx, u)
 	if err != nil {
-		if ctx.Err() != nil || errors.Is(err, ErrUnavailable) {
+		if ctx.Err() != nil || hostStopped(err) {
 			return nil, false, err
 		}
 		return nil, false, lerr(err)

@@ -76,6 +76,8 @@ func exitCode(err error) int {
 		return ExitUsage
 	case errors.Is(err, store.ErrLocked):
 		return ExitLocked
+	case errors.Is(err, crawler.ErrUnreachable):
+		return ExitUnreachable
 	case errors.Is(err, crawler.ErrUnavailable):
 		return ExitRefused
 	case errors.Is(err, crawler.ErrDrift):

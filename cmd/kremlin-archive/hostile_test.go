@@ -285,10 +285,12 @@ func TestHostile_Robots(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		robots fakesite.Robots
+		code   int
 	}{
-		{"503", fakesite.Robots{Status: 503}},
-		{"429", fakesite.Robots{Status: 429, RetryAfter: time.Second}},
-		{"hang", fakesite.Robots{Hang: true}},
+		{"503", fakesite.Robots{Status: 503}, ExitRefused},
+		{"429", fakesite.Robots{Status: 429, RetryAfter: time.Second}, ExitRefused},
+		// No answer at all: the host is unreachable, not refusing.
+		{"hang", fakesite.Robots{Hang: true}, ExitUnreachable},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			site, srv := startSite(t, fakesite.Options{N: 20, Seed: 39, Robots: tc.robots})
@@ -297,8 +299,8 @@ func TestHostile_Robots(t *testing.T) {
 			start := time.Now()
 			r := e.run(context.Background(), "backfill")
 			site.WaitIdle(2 * time.Second)
-			if r.code != ExitRefused {
-				t.Errorf("exit %d, want %d\n%s", r.code, ExitRefused, tail(r.stderr, 8))
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\n%s", r.code, tc.code, tail(r.stderr, 8))
 			}
 			if !strings.Contains(r.stderr, "robots.txt") {
 				t.Errorf("the error does not name robots.txt:\n%s", tail(r.stderr, 4))
