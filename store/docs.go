@@ -38,6 +38,7 @@ type Doc struct {
 	Title     string    `json:"title,omitempty"`
 	Sections  []string  `json:"sections,omitempty"`
 	FetchedAt time.Time `json:"fetched_at"`
+	Source    string    `json:"source,omitempty"` // record.Source of the current version ("" = live)
 	SourceURL string    `json:"source_url"`
 	RawSHA256 string    `json:"raw_sha256"`
 	RawSize   int       `json:"raw_size"`
@@ -197,6 +198,10 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 				return err
 			}
 			d.FetchedAt = f.Raw.FetchedAt
+			d.Source = ""
+			if rec.Source != "" && rec.Source != record.SourceLive {
+				d.Source = rec.Source
+			}
 			d.SourceURL = f.Raw.URL
 			d.RawSHA256 = rec.RawSHA256
 			d.RawSize = len(f.Raw.Body)
