@@ -47,6 +47,7 @@ type config struct {
 	seed         int64
 	perPage      int
 	faults       string
+	quirks       string
 	logPath      string
 	latency      time.Duration
 	robotsStatus int
@@ -66,6 +67,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.overlap, "overlap", -1, "IDs present on both hosts with -lang both (default: all EN documents)")
 	fs.Int64Var(&c.seed, "seed", 1, "corpus seed")
 	fs.IntVar(&c.perPage, "per-page", 20, "listing page size")
+	fs.StringVar(&c.quirks, "listing-quirks", "", "hostile listings: no-data-page, endless=repeat-last, endless=same-page (comma-separated)")
 	fs.StringVar(&c.faults, "faults", "", "fault spec, e.g. seed=7,max=2,429=0.02,503=0.01,reset=0.01,hang=0.005,burst=150/60s:30s")
 	fs.StringVar(&c.logPath, "log", "", "append every request as a JSON line to this file")
 	fs.DurationVar(&c.latency, "latency", 0, "added latency per request")
@@ -102,6 +104,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	quirks, err := fakesite.ParseQuirks(c.quirks)
+	if err != nil {
+		return err
+	}
 	var (
 		logMu  sync.Mutex
 		logEnc *json.Encoder
@@ -118,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		o := fakesite.Options{
 			Lang: lang, Docs: docs, Seed: c.seed, PerPage: c.perPage,
 			Faults: faults, Latency: c.latency, AllowEmptyUserAgent: c.allowNoUA,
+			Quirks: quirks,
 		}
 		if docs == nil {
 			o.N = c.docs

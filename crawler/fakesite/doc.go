@@ -31,8 +31,15 @@
 // decided as a pure function of (seed, path, n-th request of that path)
 // and bounded by MaxConsecutive, so that retrying eventually succeeds; a
 // global 403 burst throttle (the real site's signal); explicit ForcePath
-// overrides; robots.txt variants (Robots). Every request is logged
-// (Requests, DocFetches, MaxInFlight, MinGap …).
+// overrides; robots.txt variants (Robots). Hostile answers among the
+// fault kinds: a page gzip-encoded although nobody asked (gzip), a gzip
+// bomb (gzip-bomb: 1 MB inflating to 1 GiB), a redirect to https:// on
+// the same host where TLS fails (redirect-https). Hostile listings
+// (ListingQuirks): odd entries (spaces in href or data-id, a link to
+// another document), pages without data-page, listings that never end.
+// HTTPProxy can demand credentials (407) or answer everything with its
+// own error. Every request is logged (Requests, DocFetches, MaxInFlight,
+// MinGap …).
 //
 // Incremental crawls: AddDocs puts new items at the top (every listing
 // page shifts), Update edits a document and bumps its update stamp (page

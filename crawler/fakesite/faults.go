@@ -2,6 +2,7 @@ package fakesite
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ const (
 	FaultWrongPage         FaultKind = "wrong-page"          // 200 with another document's (or listing's) page
 	FaultRedirect          FaultKind = "redirect"            // 302 to another host
 	FaultOversize          FaultKind = "oversize"            // 200 with a body of Size bytes (the page padded with a comment)
+	FaultGzip              FaultKind = "gzip"                // 200 with the page gzip-encoded, although the client did not ask for it
+	FaultGzipBomb          FaultKind = "gzip-bomb"           // 200, Content-Encoding: gzip, a small body inflating to Size bytes (unasked)
+	FaultRedirectHTTPS     FaultKind = "redirect-https"      // 302 to https:// on the same host and port, where TLS fails
 
 	FaultThrottle FaultKind = "throttle"      // 403 from the burst throttle (log only)
 	FaultNoUA     FaultKind = "no-user-agent" // 403 for a request without User-Agent (log only)
@@ -43,6 +47,7 @@ var RandomFaultKinds = []FaultKind{
 	Fault403, Fault429, Fault503, Fault500, Fault502,
 	FaultReset, FaultResetAfterHeaders, FaultHang, FaultSlow, FaultTruncate,
 	FaultChallenge, FaultEmpty, FaultWrongPage, FaultRedirect, FaultOversize,
+	FaultGzip, FaultGzipBomb, FaultRedirectHTTPS,
 }
 
 // RetryAfterForm is how a 429/503 states its Retry-After.
@@ -79,7 +84,8 @@ type Fault struct {
 	// slow, the time over which the body is trickled. Zero means the
 	// Faults default (HangFor, SlowFor).
 	Delay time.Duration
-	// Size is the body size of an oversize answer (0 = Faults.OversizeBytes).
+	// Size is the body size of an oversize answer (0 = Faults.OversizeBytes)
+	// or what a gzip bomb inflates to (0 = Faults.BombBytes).
 	Size int64
 }
 
@@ -121,6 +127,7 @@ type Faults struct {
 	HangFor       time.Duration // default Delay of a hang (0: until the client gives up)
 	SlowFor       time.Duration // default Delay of a slow answer (default 2s)
 	OversizeBytes int64         // default Size of an oversize answer (default 40 MiB)
+	BombBytes     int64         // default inflated size of a gzip bomb (default 1 GiB)
 	RedirectTo    string        // base URL of the off-host redirect (default http://blocked.kremlin-archive.invalid)
 
 	// Throttle, when set, is the global 403 burst.
@@ -153,6 +160,13 @@ func (f *Faults) oversize() int64 {
 		return f.OversizeBytes
 	}
 	return 40 << 20
+}
+
+func (f *Faults) bombBytes() int64 {
+	if f.BombBytes > 0 {
+		return f.BombBytes
+	}
+	return 1 << 30
 }
 
 func (f *Faults) redirectTo() string {
@@ -361,7 +375,8 @@ func (fs *faultState) random(path string) Fault {
 //
 // Keys: any kind of RandomFaultKinds with a rate; seed; max
 // (MaxConsecutive); retry-after, hang-for, slow-for (durations);
-// oversize-bytes; redirect-to; burst=N[/window]:block where block is a
+// oversize-bytes; bomb-bytes; redirect-to; match (a regular expression
+// without commas: the paths random faults apply to); burst=N[/window]:block where block is a
 // duration ("30s") or a request count ("20r"); burst-once and burst-extend
 // (no value).
 func ParseFaults(spec string) (Faults, error) {
@@ -418,6 +433,16 @@ func ParseFaults(spec string) (Faults, error) {
 			if f.OversizeBytes, err = strconv.ParseInt(val, 10, 64); err != nil {
 				return bad(err)
 			}
+		case key == "bomb-bytes":
+			if f.BombBytes, err = strconv.ParseInt(val, 10, 64); err != nil {
+				return bad(err)
+			}
+		case key == "match":
+			re, err := regexp.Compile(val)
+			if err != nil {
+				return bad(err)
+			}
+			f.Match = re.MatchString
 		case key == "redirect-to":
 			f.RedirectTo = val
 		case key == "burst":

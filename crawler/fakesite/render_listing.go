@@ -18,6 +18,10 @@ type listingView struct {
 	absNav   bool   // navigation hrefs absolute on the real host
 	minDate  string // calendar bounds (YYYY-MM-DD)
 	maxDate  string
+
+	next       bool              // the page links to a next (older) page
+	noDataPage bool              // no data-page/data-pages, no rel=first/last
+	odd        map[int64]OddItem // odd entries by ID
 }
 
 func (rd *renderer) sectionPath(sec string) string { return "/events/president/" + sec }
@@ -39,11 +43,13 @@ func (rd *renderer) renderListing(v listingView) []byte {
 	secPath := rd.sectionPath(v.sec)
 	name := l.sectionName(v.sec)
 	var links strings.Builder
-	links.WriteString(`<link rel="first" href="` + rd.pageURL(&v, 1) + `"/> <link rel="last" href="` + rd.pageURL(&v, v.pages) + `"/> `)
+	if !v.noDataPage {
+		links.WriteString(`<link rel="first" href="` + rd.pageURL(&v, 1) + `"/> <link rel="last" href="` + rd.pageURL(&v, v.pages) + `"/> `)
+	}
 	if v.page > 1 {
 		links.WriteString(`<link rel="prev" href="` + rd.pageURL(&v, v.page-1) + `"/> `)
 	}
-	if v.page < v.pages {
+	if v.next {
 		links.WriteString(`<link rel="next" href="` + rd.pageURL(&v, v.page+1) + `"/> `)
 	}
 	links.WriteString(`<link rel="alternate" type="application/atom+xml" href="` + secPath + `/feed" title="Website of the President of Russia: President: ` + name + `"/> `)
@@ -59,7 +65,11 @@ func (rd *renderer) renderListing(v listingView) []byte {
 	if v.page > 1 {
 		c.WriteString(`<a href="` + rd.pageURL(&v, v.page-1) + `" class="button button_white more more-prev" rel="prev" accesskey="p">` + l.prevButton + `</a>`)
 	}
-	c.WriteString(`<div class="entry-content lister-page" role="list" data-url-template="` + secPath + `/page/PAGE" data-base-url="` + secPath + `" data-path="` + v.dataPath + `" data-page="` + itoa(int64(v.page)) + `" data-pages="` + itoa(int64(v.pages)) + `">   `)
+	pageAttrs := ` data-page="` + itoa(int64(v.page)) + `" data-pages="` + itoa(int64(v.pages)) + `"`
+	if v.noDataPage {
+		pageAttrs = ""
+	}
+	c.WriteString(`<div class="entry-content lister-page" role="list" data-url-template="` + secPath + `/page/PAGE" data-base-url="` + secPath + `" data-path="` + v.dataPath + `"` + pageAttrs + `>   `)
 	prev := v.prev
 	for _, d := range v.items {
 		t := d.Time.In(Moscow)
@@ -70,7 +80,7 @@ func (rd *renderer) renderListing(v listingView) []byte {
 		rd.listItem(&c, &v, d, n)
 	}
 	c.WriteString(`</div>`)
-	if v.page < v.pages {
+	if v.next {
 		c.WriteString(`<a href="` + rd.pageURL(&v, v.page+1) + `" class="button button_green more more-next" rel="next" accesskey="n">` + l.nextButton + `</a>`)
 	}
 	c.WriteString(`   </div> </div> </div>`)
@@ -87,12 +97,20 @@ func (rd *renderer) renderListing(v listingView) []byte {
 func (rd *renderer) listItem(c *strings.Builder, v *listingView, d *Doc, n *noiser) {
 	l := rd.l
 	t := d.Time.In(Moscow)
-	href := docPath(v.sec, d.ID)
+	href, dataID := docPath(v.sec, d.ID), itoa(d.ID)
+	if o, ok := v.odd[d.ID]; ok {
+		if o.Href != "" {
+			href = escAttr(o.Href)
+		}
+		if o.DataID != "" {
+			dataID = escAttr(o.DataID)
+		}
+	}
 	upd := t
 	if !d.Updated.IsZero() {
 		upd = d.Updated.In(Moscow)
 	}
-	c.WriteString(`<div class="hentry h-entry hentry_event" data-id="` + itoa(d.ID) + `" itemscope="itemscope" itemtype="http://schema.org/NewsArticle" role="listitem"> <h3 class="hentry__title hentry__title_special"> <a href="` + href + `" rel="bookmark" itemprop="url"><span class="entry-title p-name" itemprop="name">` + n.text(d.Title, lineOpt) + `</span>  <span class="hentry__meta">  <time class="published dt-published" datetime="` + t.Format("2006-01-02") + `" itemprop="datePublished">` + l.dateTimeFmt(l, t) + `</time>  <span class="updated hidden" hidden="hidden">` + upd.Format("2006-01-02") + `</span> <span class="author vcard hidden" hidden="hidden"><span class="fn">` + l.author + `</span></span>`)
+	c.WriteString(`<div class="hentry h-entry hentry_event" data-id="` + dataID + `" itemscope="itemscope" itemtype="http://schema.org/NewsArticle" role="listitem"> <h3 class="hentry__title hentry__title_special"> <a href="` + href + `" rel="bookmark" itemprop="url"><span class="entry-title p-name" itemprop="name">` + n.text(d.Title, lineOpt) + `</span>  <span class="hentry__meta">  <time class="published dt-published" datetime="` + t.Format("2006-01-02") + `" itemprop="datePublished">` + l.dateTimeFmt(l, t) + `</time>  <span class="updated hidden" hidden="hidden">` + upd.Format("2006-01-02") + `</span> <span class="author vcard hidden" hidden="hidden"><span class="fn">` + l.author + `</span></span>`)
 	if d.Place != "" && !d.Announcement {
 		c.WriteString(` <span class="hentry__location p-location">` + n.text(d.Place, lineOpt) + `</span> `)
 	}

@@ -250,6 +250,25 @@ func (s *Site) write(ctx context.Context, w http.ResponseWriter, r *http.Request
 		}
 		s.writeOversize(ctx, w, rec, resp.body, size)
 		return
+	case FaultGzip:
+		w.Header().Set("Content-Encoding", "gzip")
+		if resp.location != "" {
+			w.Header().Set("Location", resp.location)
+		}
+		s.writeSimple(w, rec, resp.status, gzipBytes(resp.body), resp.ctype)
+		return
+	case FaultGzipBomb:
+		size := f.Size
+		if size == 0 {
+			size = ff.bombBytes()
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		s.writeSimple(w, rec, 200, gzipBomb(size), "")
+		return
+	case FaultRedirectHTTPS:
+		w.Header().Set("Location", "https://"+r.Host+r.URL.RequestURI())
+		s.writeSimple(w, rec, http.StatusFound, statusPage(http.StatusFound), "")
+		return
 	}
 	if resp.location != "" {
 		w.Header().Set("Location", resp.location)

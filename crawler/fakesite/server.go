@@ -46,6 +46,9 @@ type Options struct {
 	AllowEmptyUserAgent bool
 	// OnRequest, if set, is called after every request is logged.
 	OnRequest func(Request)
+	// Quirks make the listings hostile (odd entries, no page numbers,
+	// endless pages); see ListingQuirks.
+	Quirks ListingQuirks
 }
 
 // Robots configures /robots.txt.
@@ -75,6 +78,7 @@ type Site struct {
 	lists    map[string][]*Doc
 	sections []string // configured listings, longest first for routing
 	robots   Robots
+	quirks   ListingQuirks
 
 	log    requestLog
 	faults *faultState
@@ -110,6 +114,7 @@ func New(opts Options) *Site {
 		faults: newFaultState(opts.Faults),
 		done:   make(chan struct{}),
 		robots: opts.Robots,
+		quirks: opts.Quirks,
 	}
 	s.log.hook = opts.OnRequest
 	docs := opts.Docs
@@ -572,7 +577,11 @@ func (s *Site) listing(sec string, p int, reqPath string, byDate bool) response 
 	s.mu.RLock()
 	list := s.lists[sec]
 	per := s.opts.PerPage
-	from, to, ok := pageWindow(len(list), per, p)
+	from, to, next, ok := s.window(len(list), per, p)
+	if byDate {
+		from, to, ok = pageWindow(len(list), per, p)
+		next = p < pageCount(len(list), per)
+	}
 	if !ok {
 		s.mu.RUnlock()
 		r := s.notFound(reqPath)
@@ -580,12 +589,15 @@ func (s *Site) listing(sec string, p int, reqPath string, byDate bool) response 
 		return r
 	}
 	v := listingView{
-		sec:      sec,
-		page:     p,
-		pages:    pageCount(len(list), per),
-		items:    append([]*Doc(nil), list[from:to]...),
-		dataPath: strings.TrimSuffix(reqPath, "/"),
-		absNav:   s.opts.AbsoluteNav,
+		sec:        sec,
+		page:       p,
+		pages:      pageCount(len(list), per),
+		items:      append([]*Doc(nil), list[from:to]...),
+		dataPath:   strings.TrimSuffix(reqPath, "/"),
+		absNav:     s.opts.AbsoluteNav,
+		next:       next,
+		noDataPage: s.quirks.NoDataPage,
+		odd:        s.quirks.Items,
 	}
 	if from > 0 {
 		v.prev = list[from-1]
