@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 )
 
 // Config is the whole of crawl.yaml. Zero values are never used directly:
@@ -127,11 +129,20 @@ func Load(path string, explicit bool) (*Config, error) {
 	return c, nil
 }
 
-// Parse reads YAML over the defaults and validates the result.
+// MaxFileBytes caps the size of crawl.yaml. A configuration is a few
+// kilobytes; anything near this is the wrong file, and is refused before
+// it is read whole.
+const MaxFileBytes = 1 << 20
+
+// Parse reads YAML over the defaults and validates the result. At most
+// MaxFileBytes are read: a larger input is an error.
 func Parse(r io.Reader) (*Config, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxFileBytes+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, &FieldError{Msg: fmt.Sprintf("larger than %d bytes (1 MiB): a configuration is a few kilobytes; check that --config names crawl.yaml and not another file", MaxFileBytes)}
 	}
 	c := Default()
 	// Report decoding and validation problems together: one run of the
@@ -144,12 +155,15 @@ func Parse(r io.Reader) (*Config, error) {
 
 // FieldError is one problem with one field.
 type FieldError struct {
-	Field string // path such as "sites[1].base_url"
+	Field string // path such as "sites[1].base_url"; "" for the whole file
 	Line  int    // 0 when unknown
 	Msg   string
 }
 
 func (e *FieldError) Error() string {
+	if e.Field == "" {
+		return e.Msg // about the whole file
+	}
 	if e.Line > 0 {
 		return fmt.Sprintf("%s (line %d): %s", e.Field, e.Line, e.Msg)
 	}
@@ -164,7 +178,8 @@ func prefixErr(path string, err error) error {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+		// Messages quote values such as the proxy URL: never with its password.
+		errs = append(errs, &FieldError{Field: field, Msg: redact.Secrets(fmt.Sprintf(format, args...))})
 	}
 	if strings.TrimSpace(c.DB) == "" {
 		bad("db", "must name a file")

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 )
 
 // Duration is a time.Duration written as a Go duration string ("2s",
@@ -92,7 +94,7 @@ func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 func decodeStrict(data []byte, v any) error {
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
-		return fmt.Errorf("not valid YAML: %w", err)
+		return fmt.Errorf("not valid YAML: %s", redact.Secrets(err.Error()))
 	}
 	if root.Kind == 0 { // empty document: keep defaults
 		return nil
@@ -117,7 +119,7 @@ func decodeNode(n *yaml.Node, v reflect.Value, path string, errs *[]error) {
 		if field == "" {
 			field = "(top level)"
 		}
-		*errs = append(*errs, &FieldError{Field: field, Line: n.Line, Msg: fmt.Sprintf(format, args...)})
+		*errs = append(*errs, &FieldError{Field: field, Line: n.Line, Msg: redact.Secrets(fmt.Sprintf(format, args...))})
 	}
 	if n.Kind == yaml.AliasNode {
 		n = n.Alias

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 )
 
 // ListedItem is one entry of a listing page, as the crawler saw it.
@@ -60,6 +62,11 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 			}
 			if queued {
 				res.Queued++
+				if p.Failed() && it.URL != "" && it.URL != p.URL {
+					// A failing document takes the URL of its latest
+					// listing entry: an odd link seen once is not kept for good.
+					p.URL = it.URL
+				}
 				p.ListedIn = mergeSections(p.ListedIn, []string{section})
 				p.ListedUpdated = maxDate(p.ListedUpdated, it.Updated)
 				if err := putJSON(pend, key, &p); err != nil {
@@ -175,7 +182,7 @@ func (db *DB) FailFetch(lang string, id int64, errText string, status int, at, n
 			p = Pending{Lang: lang, ID: id, Reason: "new", DiscoveredAt: at}
 		}
 		p.Attempts++
-		p.LastError = errText
+		p.LastError = redact.Secrets(errText) // shown by stats and show: no credentials
 		p.LastStatus = status
 		p.LastTry = at
 		p.NextTry = next

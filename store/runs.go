@@ -5,6 +5,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 )
 
 // Run is one entry of the run ledger.
@@ -36,7 +38,11 @@ type Run struct {
 // StartRun adds a run to the ledger. Runs still marked "running" (their
 // process died without finishing) are marked "crashed" first.
 func (db *DB) StartRun(mode string, args []string, now time.Time) (*Run, error) {
-	r := &Run{Mode: mode, Args: args, Start: now, Status: "running"}
+	clean := make([]string, len(args))
+	for i, a := range args {
+		clean[i] = redact.Secrets(a)
+	}
+	r := &Run{Mode: mode, Args: clean, Start: now, Status: "running"}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bRuns)
 		c := b.Cursor()
@@ -77,6 +83,7 @@ func (db *DB) FinishRun(r *Run) error {
 		}
 		r.New, r.Updated, r.Unchanged = stored.New, stored.Updated, stored.Unchanged
 		r.Failed, r.ListingPages = stored.Failed, stored.ListingPages
+		r.Error = redact.Secrets(r.Error) // the ledger is shown and exported: no credentials
 		return putJSON(b, u64(r.ID), r)
 	})
 }
