@@ -9,6 +9,7 @@ import (
 
 	"github.com/kremlin-archive/kremlin-archive/config"
 	"github.com/kremlin-archive/kremlin-archive/crawler"
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
@@ -56,6 +57,16 @@ func withHint(err error, hint string) error {
 	return &hintError{err: err, hint: hint}
 }
 
+// interruptedError is an interruption whose consequence is not "run it
+// again to resume" (an export starts over); msg says what it is.
+type interruptedError struct {
+	err error // wraps context.Canceled
+	msg string
+}
+
+func (e *interruptedError) Error() string { return e.msg }
+func (e *interruptedError) Unwrap() error { return e.err }
+
 // loggedError is an error already reported in the log (JSON logs): it
 // sets the exit code but prints nothing more.
 type loggedError struct{ err error }
@@ -97,11 +108,16 @@ func report(w io.Writer, err error) int {
 	}
 	if err == nil || code == ExitInterrupted {
 		if code == ExitInterrupted {
-			fmt.Fprintln(w, "Interrupted: the archive is consistent; run the same command again to resume.")
+			var ie *interruptedError
+			if errors.As(err, &ie) {
+				fmt.Fprintln(w, "Interrupted:", ie.msg)
+			} else {
+				fmt.Fprintln(w, "Interrupted: the archive is consistent; run the same command again to resume.")
+			}
 		}
 		return code
 	}
-	msg := err.Error()
+	msg := redact.Secrets(err.Error()) // cron mails this: never a password
 	if code == ExitUsage {
 		fmt.Fprintln(w, "Error:", strings.ReplaceAll(msg, "\n", "\n       "))
 	} else {

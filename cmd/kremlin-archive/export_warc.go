@@ -42,11 +42,18 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writ
 		return nil
 	})
 	prog.stop()
-	if cerr := w.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		return n, err
+		// All or nothing: the files written so far are removed.
+		if aerr := w.Abort(); aerr != nil {
+			log.Warn("WARC export: some files of the failed export could not be removed", "dir", o.out, "err", aerr)
+		}
+		if ctx.Err() != nil {
+			return 0, &interruptedError{err: ctx.Err(), msg: "the WARC export was stopped and nothing was kept; run the same command again: it starts over."}
+		}
+		return 0, fmt.Errorf("WARC export failed, nothing was kept (run the same command again: it starts over): %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return 0, fmt.Errorf("WARC export failed, nothing was kept (run the same command again: it starts over): %w", err)
 	}
 	st := w.Stats()
 	fmt.Fprintf(stderr, "WARC files in %s: %v\n", o.out, st.Files)

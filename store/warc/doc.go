@@ -17,14 +17,22 @@
 // Options.Now at the moment the file is opened (UTC) and the serial counts
 // the files of one Writer from 00000. No host name or IP address is looked
 // up. If a file of that name already exists the serial is increased, so
-// an existing file is never overwritten. While a file is being written it
-// carries the suffix ".open"; it is renamed when it is finished (on
-// rotation or Close), so a ".warc.gz" file is always complete. A file is
-// finished as soon as it has reached Options.MaxFileSize compressed bytes;
-// the capture that crosses the limit still goes into it, so no record and
-// no capture is ever split across files. A Writer that is given no capture
-// writes no file. After an I/O error the file is cut back to the end of
-// its last complete capture.
+// an existing file is never overwritten. A file is finished as soon as it
+// has reached Options.MaxFileSize compressed bytes; the capture that
+// crosses the limit still goes into it, so no record and no capture is
+// ever split across files. A Writer that is given no capture writes no
+// file.
+//
+// An export is all or nothing. Every file carries the suffix ".open"
+// until the whole export is complete: Close renames them all to their
+// final names (after flushing and syncing each), so a ".warc.gz" file
+// always belongs to a complete export. An export that fails (an I/O
+// error such as a full disk: Close then returns the error) or is given up
+// (Abort, on an error elsewhere or an interruption) removes every file it
+// wrote; running it again starts over. Only a killed process (SIGKILL,
+// power loss) leaves ".open" files behind, never a final name; they can
+// be deleted. After an I/O error the current file is first cut back to
+// the end of its last complete capture.
 //
 // # Records and gowarc
 //

@@ -68,7 +68,7 @@ type Options struct {
 
 // Stats describes what a Writer has written so far.
 type Stats struct {
-	Files    []string // base names of the finished files, in the order written
+	Files    []string // base names of the files Close made final, in the order written
 	Captures int      // captures written (one response + one metadata record each)
 	Records  int      // WARC records written, warcinfo records included
 	Bytes    int64    // compressed bytes written to disk
@@ -96,9 +96,14 @@ type Writer struct {
 	// The current file; f is nil between files.
 	f    *os.File
 	path string // final path, without openSuffix
-	bw   *bufio.Writer
-	cw   countingWriter // counts compressed bytes into bw
-	gz   *gzip.Writer
+	// finished are the final paths of the files complete so far, still
+	// under their ".open" names: they are renamed together by Close, so
+	// that an export that fails or is interrupted leaves no file under a
+	// final name (all or nothing).
+	finished []string
+	bw       *bufio.Writer
+	cw       countingWriter // counts compressed bytes into bw
+	gz       *gzip.Writer
 
 	// infoID is the WARC-Record-ID of the current file's warcinfo record
 	// or, between files, of the next file's: it is chosen before the file
@@ -393,10 +398,13 @@ func build(rb gowarc.WarcRecordBuilder, block ...[]byte) (gowarc.WarcRecord, err
 	return rec, err
 }
 
-// Close finishes the current file (flush, fsync, drop the ".open"
-// suffix). Calling it again does nothing. After an I/O error the file is
-// kept with its ".open" suffix only if it could not be cut back to its
-// last complete capture.
+// Close completes the export: it finishes the current file (flush,
+// fsync) and gives every file written its final name, dropping the
+// ".open" suffix, in the order written. Until then no file of this Writer
+// has a final name, so an export is all or nothing: after an I/O error
+// (a full disk…), or when a final name has been taken meanwhile, Close
+// removes every file of this Writer and returns the error. Calling Close
+// again does nothing.
 func (w *Writer) Close() error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -404,13 +412,83 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	if w.f == nil {
-		return nil
+	err := w.err
+	if err == nil && w.f != nil {
+		err = w.finishFile()
 	}
-	if err := w.finishFile(); err != nil {
-		return fmt.Errorf("warc: %w", err)
+	if err == nil {
+		err = w.commit()
+	}
+	if err != nil {
+		w.removeAll()
+		return fmt.Errorf("warc: %w (no file of this export was kept)", err)
 	}
 	return nil
+}
+
+// Abort ends an export that will not be completed (an error elsewhere, an
+// interruption): every file this Writer created is removed, and nothing
+// more can be written. It returns the first removal error. After Close,
+// Abort does nothing.
+func (w *Writer) Abort() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return nil
+	}
+	w.closed = true
+	return w.removeAll()
+}
+
+// removeAll removes the current file and every finished one, under
+// either name (commit may have renamed some).
+func (w *Writer) removeAll() error {
+	var errs []error
+	rm := func(p string) {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if w.f != nil {
+		_ = w.f.Close()
+		rm(w.f.Name())
+		w.f = nil
+	}
+	for _, p := range w.finished {
+		rm(p + openSuffix)
+		if slices.Contains(w.stats.Files, filepath.Base(p)) {
+			rm(p)
+		}
+	}
+	w.finished = nil
+	w.stats.Files = nil
+	syncDir(w.o.Dir)
+	return errors.Join(errs...)
+}
+
+// commit renames every finished file to its final name. A final name
+// taken since the file was opened (another export into the same
+// directory) is never overwritten: the commit fails.
+func (w *Writer) commit() error {
+	for _, p := range w.finished {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s appeared while the export ran; not overwritten", p)
+		}
+		if err := os.Rename(p+openSuffix, p); err != nil {
+			return err
+		}
+		w.stats.Files = append(w.stats.Files, filepath.Base(p))
+	}
+	syncDir(w.o.Dir)
+	return nil
+}
+
+// syncDir makes renames and removals in dir durable.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
 }
 
 // Stats returns what has been written so far. Files lists finished files
@@ -502,7 +580,8 @@ func (w *Writer) fail(err error, good int64) {
 	if terr := w.f.Truncate(good); terr != nil {
 		w.err = errors.Join(err, fmt.Errorf("cutting %s back to its last complete record: %w", w.f.Name(), terr))
 		_ = w.f.Close()
-		w.f = nil // keep the ".open" name: the file may end in a partial record
+		w.f = nil                               // keep the ".open" name: the file may end in a partial record
+		w.finished = append(w.finished, w.path) // for removeAll: Close will not commit it
 		return
 	}
 	if _, serr := w.f.Seek(good, io.SeekStart); serr != nil {
@@ -511,9 +590,9 @@ func (w *Writer) fail(err error, good int64) {
 	w.cw.n = good
 }
 
-// finishFile flushes, syncs and closes the current file, then drops its
-// ".open" suffix. A file whose warcinfo could not be written is removed.
-// The next file gets a new warcinfo ID.
+// finishFile flushes, syncs and closes the current file, which keeps its
+// ".open" name until Close (commit). A file whose warcinfo could not be
+// written is removed. The next file gets a new warcinfo ID.
 func (w *Writer) finishFile() error {
 	f, path := w.f, w.path
 	w.f = nil
@@ -530,16 +609,10 @@ func (w *Writer) finishFile() error {
 		err = cerr
 	}
 	if err != nil {
+		w.finished = append(w.finished, path) // removed with the rest
 		return fmt.Errorf("finishing %s: %w", f.Name(), err)
 	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		_ = d.Sync()
-		_ = d.Close()
-	}
-	w.stats.Files = append(w.stats.Files, filepath.Base(path))
+	w.finished = append(w.finished, path)
 	return nil
 }
 

@@ -680,16 +680,28 @@ func (f *failAfter) Write(p []byte) (int, error) {
 	return f.w.Write(p)
 }
 
-func TestWriteErrorCutsBack(t *testing.T) {
+// TestWriteErrorLeavesNothing: an I/O error in the middle of an export
+// (a full disk) fails that capture, every later one, and Close; the
+// export leaves no file at all (issue 10: a partial .warc.gz under a final
+// name was taken for a complete export).
+func TestWriteErrorLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
-	w := newTestWriter(t, Options{Dir: dir})
+	w := newTestWriter(t, Options{Dir: dir, MaxFileSize: 4000}) // rotates: finished files are undone too
 	c1 := newCapture("en", 1, 1, "http://en.kremlin.ru/d/1", testNow, nil, htmlBody(1, 2000))
-	if err := w.Write(c1); err != nil {
-		t.Fatal(err)
+	c3 := newCapture("en", 3, 1, "http://en.kremlin.ru/d/3", testNow, nil, htmlBody(3, 2000))
+	for _, c := range []*store.Capture{c1, c3} {
+		if err := w.Write(c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// The disk fills up in the middle of the next capture: part of it
 	// reaches the file before the error.
 	w.mu.Lock()
+	if w.f == nil {
+		if err := w.openFile(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := w.bw.Flush(); err != nil {
 		t.Fatal(err)
 	}
@@ -707,25 +719,17 @@ func TestWriteErrorCutsBack(t *testing.T) {
 	if err := w.Write(c1); err == nil || !strings.Contains(err.Error(), "failed earlier") {
 		t.Errorf("write after an I/O error: %v", err)
 	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
+	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "simulated") || !strings.Contains(err.Error(), "no file") {
+		t.Errorf("Close after an I/O error: %v, want the error and that no file was kept", err)
 	}
-	// The file was cut back to the end of the first capture and finished.
-	st := w.Stats()
-	if len(st.Files) != 1 || st.Captures != 1 {
-		t.Fatalf("stats %+v", st)
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a failed export left %v", entries)
 	}
-	recs := readWARC(t, filepath.Join(dir, st.Files[0]))
-	if len(recs) != 3 {
-		t.Fatalf("%d records after the cut-back, want 3", len(recs))
-	}
-	checkCapture(t, c1, recs[1], recs[2], recs[0].get("WARC-Record-ID"))
-	if fi, _ := os.Stat(filepath.Join(dir, st.Files[0])); fi.Size() != st.Bytes {
-		t.Errorf("file %d bytes, Stats.Bytes %d", fi.Size(), st.Bytes)
+	if st := w.Stats(); len(st.Files) != 0 {
+		t.Errorf("stats list files of a failed export: %v", st.Files)
 	}
 
-	// When the file cannot even be cut back, it keeps its ".open" name
-	// rather than pretending to be complete.
+	// Also when the file cannot even be cut back.
 	dir = t.TempDir()
 	w = newTestWriter(t, Options{Dir: dir})
 	if err := w.Write(c1); err != nil {
@@ -737,9 +741,84 @@ func TestWriteErrorCutsBack(t *testing.T) {
 	if err := w.Write(big); err == nil {
 		t.Fatal("write to a closed file succeeded")
 	}
-	_ = w.Close()
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 || !strings.HasSuffix(entries[0].Name(), ".open") {
+	if err := w.Close(); err == nil {
+		t.Error("Close after a failed cut-back succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("after a failed cut-back: %v", entries)
+	}
+}
+
+// TestAllOrNothing: no file of an export has a final name before Close;
+// Abort (an error elsewhere, an interruption) removes every file, rotated
+// ones included; Close never overwrites a final name taken meanwhile, and
+// then keeps nothing either.
+func TestAllOrNothing(t *testing.T) {
+	caps := func(n int) []*store.Capture {
+		var out []*store.Capture
+		for i := 1; i <= n; i++ {
+			out = append(out, newCapture("en", int64(i), 1, fmt.Sprintf("http://en.kremlin.ru/d/%d", i), testNow, nil, htmlBody(int64(i), 3000)))
+		}
+		return out
+	}
+	finals := func(dir string) (final, open []string) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), fileExt) {
+				final = append(final, e.Name())
+			} else {
+				open = append(open, e.Name())
+			}
+		}
+		return final, open
+	}
+	for _, tc := range []struct {
+		name string
+		end  func(w *Writer, dir string) error
+		keep int // final files after the end
+	}{
+		{"close", func(w *Writer, _ string) error { return w.Close() }, 6},
+		{"abort", func(w *Writer, _ string) error { return w.Abort() }, 0},
+		{"name taken", func(w *Writer, dir string) error {
+			if err := os.WriteFile(filepath.Join(dir, "kremlin-archive-20261128093000-00001.warc.gz"), []byte("other"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			err := w.Close()
+			if err == nil || !strings.Contains(err.Error(), "not overwritten") {
+				t.Errorf("Close with a final name taken: %v", err)
+			}
+			return nil
+		}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w := newTestWriter(t, Options{Dir: dir, MaxFileSize: 1}) // one file per capture
+			for _, c := range caps(6) {
+				if err := w.Write(c); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if final, open := finals(dir); len(final) != 0 || len(open) < 3 {
+				t.Fatalf("before the end: final %v, open %v; want no final name and several rotated files", final, open)
+			}
+			if err := tc.end(w, dir); err != nil {
+				t.Fatal(err)
+			}
+			final, open := finals(dir)
+			if len(final) != tc.keep || len(open) != 0 {
+				t.Errorf("after the end: final %v, open %v; want %d final files", final, open, tc.keep)
+			}
+			if tc.name == "name taken" {
+				if b, _ := os.ReadFile(filepath.Join(dir, final[0])); string(b) != "other" {
+					t.Errorf("the other file was overwritten")
+				}
+			}
+			if err := w.Write(caps(1)[0]); err == nil {
+				t.Error("Write after the end succeeded")
+			}
+		})
 	}
 }
