@@ -114,6 +114,7 @@ func (c *Crawler) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 			delay = max(delay, s.Delay)
 		}
 		g := newGate(host, delay, newFetcher(c.tr, &c.opts), c.db, &c.opts, c.stats)
+		g.hostScope(sites)
 		w := &worker{c: c, g: g, ro: ro, drift: newDriftMonitor(c.opts.DriftThreshold, c.opts.DriftMin)}
 		wg.Add(1)
 		go func() {
@@ -247,6 +248,7 @@ func (s *Site) resolve(href string) (*url.URL, error) {
 		p = "/" + p
 	}
 	out := *s.Base
+	out.User = nil // credentials go in a header (siteAuth), never into URLs
 	out.Path = strings.TrimSuffix(s.Base.Path, "/") + u.Path
 	out.RawPath = ""
 	if s.Base.RawPath != "" || u.RawPath != "" {

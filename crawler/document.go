@@ -16,7 +16,7 @@ import (
 // error only when the host or the run must stop.
 func (w *worker) fetchDoc(ctx context.Context, site Site, p *store.Pending) error {
 	log := w.g.log.With("lang", site.Lang, "id", p.ID)
-	u, err := site.resolve(p.URL)
+	u, err := site.resolve(pendingPath(p))
 	if err != nil {
 		return w.fail(site, p, fmt.Errorf("bad document URL %q: %w", p.URL, err), 0)
 	}
@@ -102,7 +102,11 @@ func (w *worker) getDocument(ctx context.Context, site Site, u *url.URL, id int6
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		doc, perr = kremlin.ParseDocument(raw.Body, raw.URL, kremlin.Options{Lang: site.Lang, CanonicalBase: site.canonical()})
+		body, err := w.decodeBody(raw)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		doc, perr = kremlin.ParseDocument(body, raw.URL, kremlin.Options{Lang: site.Lang, CanonicalBase: site.canonical()})
 		if perr == nil && doc.Record.ID != id {
 			perr = &kremlin.NotDocumentError{Kind: kremlin.KindDocument, Reason: fmt.Sprintf("wrong page: it is document %d, not %d", doc.Record.ID, id)}
 		}

@@ -69,12 +69,16 @@ func (e *NetError) Unwrap() error { return e.Err }
 // TooLargeError is a response body over the configured limit (max_body).
 // The body is never stored cut short.
 type TooLargeError struct {
-	URL   string
-	Limit int64
-	Size  int64 // -1 when the server did not say
+	URL      string
+	Limit    int64
+	Size     int64  // -1 when the server did not say
+	Encoding string // set when the body is small but inflates beyond the limit (Content-Encoding)
 }
 
 func (e *TooLargeError) Error() string {
+	if e.Encoding != "" {
+		return fmt.Sprintf("GET %s: the %s-encoded body inflates to more than the max_body limit of %d bytes (a compression bomb, or a page far larger than any of the site's); raise max_body in crawl.yaml to archive it", e.URL, e.Encoding, e.Limit)
+	}
 	if e.Size > 0 {
 		return fmt.Sprintf("GET %s: body of %d bytes is over the max_body limit of %d bytes; raise max_body in crawl.yaml to archive it", e.URL, e.Size, e.Limit)
 	}
@@ -132,6 +136,10 @@ func netCause(err error) string {
 	var dns *net.DNSError
 	var ne *NetError
 	var opErr *net.OpError
+	var pe *ProxyError
+	if errors.As(err, &pe) {
+		return pe.cause()
+	}
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
@@ -153,6 +161,8 @@ func netCause(err error) string {
 		return "no route to the host"
 	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
 		return "TLS certificate not trusted"
+	case strings.Contains(err.Error(), "tls: "):
+		return "TLS handshake failed"
 	case errors.As(err, &ne) && ne.Timeout:
 		return "timed out"
 	}

@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -10,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"sync"
@@ -28,6 +28,7 @@ import (
 type fetcher struct {
 	c       *colly.Collector
 	capture *captureTransport
+	auth    *siteAuth // credentials of the base URL, if it has any
 }
 
 // newTransport builds the HTTP transport shared by every host gate: proxy,
@@ -71,12 +72,17 @@ func newTransport(o *Options) (*http.Transport, error) {
 		// Never ask for or undo compression: the archive keeps the bytes
 		// the server sent, and hashes those.
 		DisableCompression: true,
+		// A proxy refusing a CONNECT tunnel is the proxy's failure.
+		OnProxyConnectResponse: onProxyConnect,
 	}, nil
 }
 
 // newFetcher builds the collector of one host gate over the shared transport.
 func newFetcher(tr http.RoundTripper, o *Options) *fetcher {
 	capture := &captureTransport{base: tr, maxBody: o.MaxBody}
+	if ht, ok := tr.(*http.Transport); ok {
+		capture.proxy = ht.Proxy
+	}
 	c := colly.NewCollector()
 	// NewCollector applies COLLY_* environment variables after its options;
 	// set every field that matters here, after it, so a stray variable in a
@@ -114,6 +120,7 @@ func (f *fetcher) get(ctx context.Context, u string, timeout time.Duration) (*st
 	f.capture.reset()
 	hdr := http.Header{}
 	hdr.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	f.auth.set(hdr, u)
 	err := f.c.Request(http.MethodGet, u, nil, nil, hdr)
 	raw, capErr := f.capture.take()
 	if capErr != nil {
@@ -137,6 +144,7 @@ func (f *fetcher) get(ctx context.Context, u string, timeout time.Duration) (*st
 type captureTransport struct {
 	base    http.RoundTripper
 	maxBody int64
+	proxy   func(*http.Request) (*url.URL, error) // the transport's proxy choice, to tell its answers from the site's
 
 	mu  sync.Mutex
 	raw *store.Raw
@@ -164,11 +172,15 @@ func (t *captureTransport) fail(err error) error {
 
 func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	u := req.URL.String()
+	proxy := proxyFor(t.proxy, req)
 	resp, err := t.base.RoundTrip(req)
 	if err != nil {
-		return nil, t.fail(&NetError{URL: u, Err: err, Timeout: isTimeout(req.Context(), err)})
+		return nil, t.fail(&NetError{URL: u, Err: proxyFailure(proxy, err), Timeout: isTimeout(req.Context(), err)})
 	}
 	defer resp.Body.Close()
+	if perr := proxyAnswer(proxy, req, resp); perr != nil {
+		return nil, t.fail(&NetError{URL: u, Err: perr})
+	}
 	if resp.ContentLength > t.maxBody {
 		return nil, t.fail(&TooLargeError{URL: u, Limit: t.maxBody, Size: resp.ContentLength})
 	}
@@ -198,7 +210,13 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	t.mu.Lock()
 	t.raw = raw
 	t.mu.Unlock()
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	// colly gets no body: the archive reads the raw bytes captured here,
+	// and decodes them itself within max_body (decodeBody). Given one,
+	// colly would gunzip it without any limit (a 1 MB gzip bomb is 1 GiB
+	// of memory), then copy it again.
+	resp.Body = http.NoBody
+	resp.ContentLength = 0
+	resp.Uncompressed = true // nothing for colly to inflate
 	return resp, nil
 }
 

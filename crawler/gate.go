@@ -39,6 +39,8 @@ type gate struct {
 	stored     int                     // the refusal count the store holds
 	failStreak int                     // consecutive requests that failed for good
 	refused    error                   // set once the host is given up for this run
+	own        map[string]bool         // the host's own origins (hostScope); nil = every origin
+	badOrigins map[string]error        // other origins found unusable in this run (OriginError)
 	hadRefusal bool                    // any refusal this run
 	rng        *rand.Rand
 }
@@ -135,6 +137,7 @@ func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
 	start := time.Now()
 	raw, err := g.f.get(ctx, u, g.opts.Timeout)
 	g.last = time.Now()
+	err = g.proxyRefused(err)
 	g.stats.Requests.Add(1)
 	status := 0
 	if raw != nil {
@@ -182,6 +185,9 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 		}
 		rules, err := g.rules(ctx, cur)
 		if err != nil {
+			if cur != u && !hostStopped(err) {
+				err = fmt.Errorf("GET %s redirected to %s: %w", u, cur, err)
+			}
 			return nil, err
 		}
 		if !rules.allowed(robotsPath(cur), g.opts.UserAgent) {
@@ -193,11 +199,16 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 				return nil, ctx.Err()
 			}
 			var tl *TooLargeError
-			if errors.As(err, &tl) {
+			if errors.As(err, &tl) || hostStopped(err) {
 				return nil, err
 			}
 			attempt++
 			if attempt > g.opts.Retries {
+				if !g.ownOrigin(originOf(cur)) {
+					// Another origin a redirect led to: this document's
+					// failure, not a sign that the host is down.
+					return nil, fmt.Errorf("GET %s redirected to %s: %w", u, cur, &OriginError{Origin: originOf(cur), Err: err})
+				}
 				return nil, g.failed(err)
 			}
 			g.stats.Retries.Add(1)

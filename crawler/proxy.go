@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 )
 
 // proxyFunc chooses the proxy for each request: the configured one when
@@ -19,7 +21,7 @@ func proxyFunc(configured string) (func(*http.Request) (*url.URL, error), error)
 	if configured != "" {
 		u, err := url.Parse(configured)
 		if err != nil {
-			return nil, fmt.Errorf("proxy: %w", err)
+			return nil, fmt.Errorf("proxy: %s", redact.Secrets(err.Error()))
 		}
 		return http.ProxyURL(u), nil
 	}
@@ -56,14 +58,14 @@ func parseProxy(s string) (*url.URL, error) {
 		// "host:port" without a scheme means an HTTP proxy.
 		u2, err2 := url.Parse("http://" + s)
 		if err2 != nil || u2.Host == "" {
-			return nil, fmt.Errorf("proxy environment variable: bad proxy URL %q", s)
+			return nil, fmt.Errorf("proxy environment variable: bad proxy URL %q", redactProxy(s))
 		}
 		u = u2
 	}
 	switch u.Scheme {
 	case "http", "https", "socks5", "socks5h":
 	default:
-		return nil, fmt.Errorf("proxy environment variable: unsupported scheme in %q (use http, https or socks5)", s)
+		return nil, fmt.Errorf("proxy environment variable: unsupported scheme in %q (use http, https or socks5)", redactProxy(s))
 	}
 	return u, nil
 }
@@ -123,4 +125,13 @@ func (e proxyEnv) bypass(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// redactProxy is redact.Secrets for a proxy setting, which may lack the
+// scheme ("user:password@host:port" means an HTTP proxy).
+func redactProxy(s string) string {
+	if strings.Contains(s, "://") {
+		return redact.Secrets(s)
+	}
+	return strings.TrimPrefix(redact.Secrets("http://"+s), "http://")
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -155,6 +156,9 @@ func (g *gate) rules(ctx context.Context, u *url.URL) (*robotsRules, error) {
 	if r := g.robots[origin]; r != nil && now.Sub(r.fetchedAt) < g.opts.RobotsTTL {
 		return r, nil
 	}
+	if err := g.badOrigins[origin]; err != nil {
+		return nil, err
+	}
 	if g.robots[origin] == nil {
 		hs, err := g.db.HostState(g.host)
 		if err != nil {
@@ -170,6 +174,9 @@ func (g *gate) rules(ctx context.Context, u *url.URL) (*robotsRules, error) {
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if !g.ownOrigin(origin) {
+			return nil, g.foreignFailed(origin, err)
 		}
 		if g.refused == nil {
 			g.refused = err
@@ -205,6 +212,9 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
+			}
+			if hostStopped(err) {
+				return nil, err // the proxy refuses us (exchange)
 			}
 			attempt++
 			if attempt > g.opts.Retries {
@@ -249,7 +259,14 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			g.backoff(attempt)
 			continue
 		}
-		r := rulesFromResponse(st, raw.Body, g.opts.UserAgent, raw.FetchedAt)
+		body, derr := payload(raw, robotsMaxBytes)
+		if tl := (*TooLargeError)(nil); errors.As(derr, &tl) {
+			derr = nil // RFC 9309 §2.5: rules past the first 500 KiB may be ignored
+		}
+		if derr != nil {
+			return nil, &RobotsError{Host: g.host, Status: st, Err: derr}
+		}
+		r := rulesFromResponse(st, body, g.opts.UserAgent, raw.FetchedAt)
 		if st == http.StatusForbidden || st == http.StatusUnauthorized {
 			// RFC 9309: no robots.txt, everything allowed. But 403 is also
 			// this site's throttle signal: count it as a refusal, and do not
@@ -260,9 +277,8 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			}
 			return r, nil
 		}
-		body := raw.Body
-		if len(body) > robotsMaxBytes {
-			body = body[:robotsMaxBytes]
+		if !g.ownOrigin(strings.TrimSuffix(robotsURL, "/robots.txt")) {
+			return r, nil // the store keeps the host's own robots.txt only
 		}
 		if err := g.db.UpdateHostState(g.host, func(hs *store.HostState) {
 			hs.Robots = &store.RobotsCopy{URL: robotsURL, Status: st, Body: body, FetchedAt: raw.FetchedAt}

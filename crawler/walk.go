@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
@@ -122,6 +121,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 		p-- // one page of overlap: the last page processed, as it is now
 	}
 	stepBack, counted := 0, false
+	seen := map[int64]bool{} // IDs seen in this walk (walkEnd)
 	for {
 		lst, err := w.listing(ctx, site, st.Section, p)
 		if err != nil {
@@ -150,7 +150,11 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 			}
 			resumed = false
 		}
-		last := lst.Next == ""
+		end := walkEnd(lst, p, seen)
+		last := end != ""
+		if last && lst.Next != "" {
+			w.g.log.Warn("listing walk stopped although the page links to a next one", "lang", site.Lang, "section", st.Section, "page", p, "why", end)
+		}
 		cur.Page, cur.PrevIDs, cur.Pages = p+1, itemIDs(lst.Items), lst.Pages
 		cur.Done++
 		st.Pages, st.LastWalk, st.LastItems = lst.Pages, time.Now().UTC(), len(lst.Items)
@@ -188,7 +192,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 			}
 		case walkFull:
 			if last {
-				w.g.log.Info("listing walked to its end", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
+				w.g.log.Info("listing walked to its end", "lang", site.Lang, "section", st.Section, "pages", cur.Done, "why", end)
 				return nil
 			}
 		case walkRange:
@@ -299,9 +303,13 @@ func (w *worker) listingOnce(ctx context.Context, site Site, section string, pag
 		}
 		return nil, false, lerr(err)
 	}
-	lst, err = kremlin.ParseListing(raw.Body, raw.URL)
+	body, err := w.decodeBody(raw)
 	if err != nil {
-		kind := kremlin.Classify(raw.Body, raw.URL)
+		return nil, false, lerr(err)
+	}
+	lst, err = kremlin.ParseListing(body, raw.URL)
+	if err != nil {
+		kind := kremlin.Classify(body, raw.URL)
 		if kind == kremlin.KindChallenge {
 			w.c.stats.Throttled.Add(1)
 			if rerr := w.g.refusal("anti-bot page instead of listing " + raw.URL); rerr != nil {
@@ -336,15 +344,11 @@ func (w *worker) listingOnce(ctx context.Context, site Site, section string, pag
 		return nil, true, lerr(fmt.Errorf("GET %s: listing page without items", raw.URL))
 	}
 	w.c.stats.Listings.Add(1)
-	// Item links are served root-relative; a mirror may rewrite them as
-	// relative or absolute URLs. Keep the path: it is fetched from the
-	// site's base URL.
+	// Documents are fetched from the site's base URL, at the path built
+	// from their ID; item links are only a hint (itemPath).
 	pageURL, _ := url.Parse(raw.URL)
 	for i := range lst.Items {
-		if h, err := pageURL.Parse(strings.TrimSpace(lst.Items[i].Href)); err == nil {
-			h.Scheme, h.Host, h.User, h.Fragment = "", "", nil, ""
-			lst.Items[i].Href = h.String()
-		}
+		lst.Items[i].Href = itemPath(pageURL, section, lst.Items[i])
 	}
 	return lst, false, nil
 }

@@ -46,6 +46,51 @@ func ListingPath(section string, page int) string {
 	return p
 }
 
+// DocumentPath returns the path document id is fetched from, given the
+// listing (section, as for ListingPath) that lists it and hint, the link
+// the listing gave (a path or URL, resolved or not).
+//
+// The site serves a document under every listing that lists it (SPEC
+// §2.5), so the path is built from the ID and the URL scheme:
+// DocumentPath("news", 38764, "") = "/events/president/news/38764". The
+// hint is used instead only when it is a plain document path naming id:
+// no spaces or escapes, no tab or print suffix, no query, not another
+// document, and no ".html" of a mirror's rewritten link. Anything else a
+// listing may carry ("/events/president/news/ 38764 ", a link to another
+// ID, "../38764.html") never becomes the document's URL.
+func DocumentPath(section string, id int64, hint string) string {
+	if p := cleanDocumentPath(hint); p != "" {
+		if n, ok := DocumentID(p); ok && n == id {
+			return p
+		}
+	}
+	return ListingPath(section, 1) + "/" + strconv.FormatInt(id, 10)
+}
+
+// plainDocPathRE is a document path as the site writes it.
+var plainDocPathRE = regexp.MustCompile(`^/events/[a-z_-]+(?:/[a-z_-]+)*/[1-9][0-9]*$`)
+
+// cleanDocumentPath returns the path of hint (a root-relative path or an
+// absolute URL) when it is a plain document path, else "".
+func cleanDocumentPath(hint string) string {
+	if hint == "" || strings.ContainsAny(hint, " \t\r\n%?#") {
+		return ""
+	}
+	p := hint
+	if strings.Contains(p, "://") {
+		u, err := url.Parse(p)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return ""
+		}
+		p = u.Path
+	}
+	p = strings.TrimSuffix(p, "/")
+	if !plainDocPathRE.MatchString(p) {
+		return ""
+	}
+	return p
+}
+
 // docPathRE is SPEC §2.6's ID pattern.
 var docPathRE = regexp.MustCompile(`^/events/(?:[a-z_-]+/)+?(\d+)(?:/(?:photos|videos|print))?/?$`)
 
