@@ -24,23 +24,60 @@ import (
 // a *TooLargeError; one that cannot be decoded is an error naming the
 // encoding. Nothing in the program inflates a response any other way.
 func Payload(raw *store.Raw, limit int64) ([]byte, error) {
-	out, err := payload(raw, limit)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return payload(raw, limit, false)
 }
 
-// payload is Payload, but on a *TooLargeError it also returns the first
-// limit bytes.
-func payload(raw *store.Raw, limit int64) ([]byte, error) {
+// payload is Payload; with prefix, a *TooLargeError comes with the first
+// limit bytes (robots.txt: rules past 500 KiB may be ignored).
+func payload(raw *store.Raw, limit int64, prefix bool) ([]byte, error) {
 	codings := contentCodings(raw.Header.Get("Content-Encoding"))
 	if len(codings) == 0 {
 		if int64(len(raw.Body)) > limit {
-			return raw.Body[:limit], &TooLargeError{URL: raw.URL, Limit: limit, Size: int64(len(raw.Body))}
+			err := &TooLargeError{URL: raw.URL, Limit: limit, Size: int64(len(raw.Body))}
+			if !prefix {
+				return nil, err
+			}
+			return raw.Body[:limit], err
 		}
 		return raw.Body, nil
 	}
+	// Two passes: the first only counts (memory: the decoders' windows),
+	// so a bomb is refused before anything is allocated for it; the
+	// second decodes into a buffer of the exact size.
+	n, err := inflate(raw, codings, limit+1, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	var tooLarge error
+	if n > limit {
+		tooLarge = &TooLargeError{URL: raw.URL, Limit: limit, Size: -1, Encoding: strings.Join(codings, ", ")}
+		if !prefix {
+			return nil, tooLarge
+		}
+		n = limit
+	}
+	out := &fixedBuffer{b: make([]byte, 0, n)}
+	if _, err := inflate(raw, codings, n, out); err != nil {
+		return nil, err
+	}
+	return out.b, tooLarge
+}
+
+// fixedBuffer is a writer into a slice that never grows (bytes.Buffer
+// doubles itself when full).
+type fixedBuffer struct{ b []byte }
+
+func (f *fixedBuffer) Write(p []byte) (int, error) {
+	if len(f.b)+len(p) > cap(f.b) {
+		return 0, io.ErrShortBuffer
+	}
+	f.b = append(f.b, p...)
+	return len(p), nil
+}
+
+// inflate undoes codings on raw.Body and writes at most max decoded
+// bytes to w; it returns how many it wrote.
+func inflate(raw *store.Raw, codings []string, max int64, w io.Writer) (int64, error) {
 	var r io.Reader = bytes.NewReader(raw.Body)
 	var closers []io.Closer
 	defer func() {
@@ -49,26 +86,23 @@ func payload(raw *store.Raw, limit int64) ([]byte, error) {
 		}
 	}()
 	for i := len(codings) - 1; i >= 0; i-- { // the last coding applied is undone first
-		dec, err := decoder(codings[i], r, limit)
+		dec, err := decoder(codings[i], r, max)
 		if err != nil {
-			return nil, fmt.Errorf("GET %s: body is not %s although Content-Encoding says so: %w", raw.URL, codings[i], err)
+			return 0, fmt.Errorf("GET %s: body is not %s although Content-Encoding says so: %w", raw.URL, codings[i], err)
 		}
 		if c, ok := dec.(io.Closer); ok {
 			closers = append(closers, c)
 		}
 		r = dec
 	}
-	out, err := io.ReadAll(io.LimitReader(r, limit+1))
+	n, err := io.Copy(w, io.LimitReader(r, max))
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, &NetError{URL: raw.URL, Err: fmt.Errorf("%s body cut short", strings.Join(codings, ", ")), Truncated: true}
+			return n, &NetError{URL: raw.URL, Err: fmt.Errorf("%s body cut short", strings.Join(codings, ", ")), Truncated: true}
 		}
-		return nil, fmt.Errorf("GET %s: %s body cannot be decoded: %w", raw.URL, strings.Join(codings, ", "), err)
+		return n, fmt.Errorf("GET %s: %s body cannot be decoded: %w", raw.URL, strings.Join(codings, ", "), err)
 	}
-	if int64(len(out)) > limit {
-		return out[:limit], &TooLargeError{URL: raw.URL, Limit: limit, Size: -1, Encoding: strings.Join(codings, ", ")}
-	}
-	return out, nil
+	return n, nil
 }
 
 // decodeBody is Payload for the crawler: limit is max_body.

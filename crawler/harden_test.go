@@ -122,10 +122,17 @@ func TestFetch_BombNotInflated(t *testing.T) {
 	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 16<<20 {
 		t.Errorf("fetching a %d-byte bomb allocated %d MiB: something inflated it", len(bomb), alloc>>20)
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&before)
 	_, err = Payload(raw, o.MaxBody)
+	runtime.ReadMemStats(&after)
 	var tl *TooLargeError
 	if !errors.As(err, &tl) || !strings.Contains(err.Error(), "gzip") {
 		t.Errorf("Payload of the bomb: %v", err)
+	}
+	// The bomb is refused by counting, before any buffer is made for it.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("decoding the bomb allocated %d KiB", alloc>>10)
 	}
 }
 

@@ -259,7 +259,7 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			g.backoff(attempt)
 			continue
 		}
-		body, derr := payload(raw, robotsMaxBytes)
+		body, derr := payload(raw, robotsMaxBytes, true)
 		if tl := (*TooLargeError)(nil); errors.As(derr, &tl) {
 			derr = nil // RFC 9309 §2.5: rules past the first 500 KiB may be ignored
 		}
