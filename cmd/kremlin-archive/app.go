@@ -15,6 +15,7 @@ import (
 	"github.com/kremlin-archive/kremlin-archive/config"
 	"github.com/kremlin-archive/kremlin-archive/crawler"
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
+	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
@@ -198,9 +199,9 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
 	case "text", "":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(redact.Handler(slog.NewTextHandler(w, opts))), nil
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(redact.Handler(slog.NewJSONHandler(w, opts))), nil
 	}
 	return nil, usageErr("--log-format json", "--log-format: %q is not text or json", format)
 }

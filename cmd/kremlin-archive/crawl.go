@@ -123,7 +123,7 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 func siteList(sites []crawler.Site) []string {
 	var out []string
 	for _, s := range sites {
-		out = append(out, s.Lang+"="+s.Base.String())
+		out = append(out, s.Lang+"="+s.Base.Redacted())
 	}
 	return out
 }

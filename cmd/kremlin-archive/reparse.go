@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/kremlin-archive/kremlin-archive/crawler"
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
@@ -38,7 +39,11 @@ func runReparse(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		doc, err := kremlin.ParseDocument(raw.Body, raw.URL, kremlin.Options{Lang: old.Lang, CanonicalBase: canon[old.Lang]})
+		body, err := crawler.Payload(raw, int64(c.cfg.MaxBody)) // a page sent gzip-encoded is stored so
+		if err != nil {
+			return nil, err
+		}
+		doc, err := kremlin.ParseDocument(body, raw.URL, kremlin.Options{Lang: old.Lang, CanonicalBase: canon[old.Lang]})
 		if err != nil {
 			return nil, err
 		}
