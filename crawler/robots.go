@@ -218,7 +218,11 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			}
 			attempt++
 			if attempt > g.opts.Retries {
-				return nil, &UnreachableError{Host: g.host, Cause: "robots.txt: " + netCause(err), Err: err}
+				cause := netCause(err)
+				if pe := (*ProxyError)(nil); !errors.As(err, &pe) {
+					cause = "robots.txt: " + cause // (a proxy's failure is not about robots.txt)
+				}
+				return nil, &UnreachableError{Host: g.host, Cause: cause, Err: err}
 			}
 			g.stats.Retries.Add(1)
 			g.backoff(attempt)

@@ -85,8 +85,9 @@ type Stats struct {
 // gowarc's file writer would do differently (see the package
 // documentation).
 type Writer struct {
-	mu sync.Mutex
-	o  Options
+	mu      sync.Mutex
+	o       Options
+	madeDir bool // Options.Dir did not exist: an undone export removes it again (when empty)
 
 	infoBlock []byte                    // warcinfo fields, the same for every file
 	recOpts   []gowarc.WarcRecordOption // options of every record builder
@@ -153,11 +154,13 @@ func NewWriter(o Options) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, statErr := os.Stat(o.Dir)
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("warc: %w", err)
 	}
 	w := &Writer{
 		o:         o,
+		madeDir:   errors.Is(statErr, fs.ErrNotExist),
 		infoBlock: info,
 		marshaler: gowarc.NewMarshaler(),
 		recOpts: []gowarc.WarcRecordOption{
@@ -463,6 +466,9 @@ func (w *Writer) removeAll() error {
 	w.finished = nil
 	w.stats.Files = nil
 	syncDir(w.o.Dir)
+	if w.madeDir {
+		_ = os.Remove(w.o.Dir) // only if empty: gowarc's disk buffers are gone by now
+	}
 	return errors.Join(errs...)
 }
 
