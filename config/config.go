@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 )
 
 // Config is the whole of crawl.yaml. Zero values are never used directly:

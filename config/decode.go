@@ -10,7 +10,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 )
 
 // Duration is a time.Duration written as a Go duration string ("2s",

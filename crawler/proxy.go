@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 )
 
 // proxyFunc chooses the proxy for each request: the configured one when

@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 )
 
 // ProxyError is a failure of the proxy between us and the site: it could

@@ -8,7 +8,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 )
 
 // ListedItem is one entry of a listing page, as the crawler saw it.

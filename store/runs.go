@@ -6,7 +6,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 )
 
 // Run is one entry of the run ledger.

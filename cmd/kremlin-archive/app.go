@@ -13,9 +13,9 @@ import (
 	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/config"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 	"github.com/kremlin-archive/kremlin-archive/crawler"
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 

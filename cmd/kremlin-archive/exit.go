@@ -8,8 +8,8 @@ import (
 	"strings"
 
 	"github.com/kremlin-archive/kremlin-archive/config"
+	"github.com/kremlin-archive/kremlin-archive/config/redact"
 	"github.com/kremlin-archive/kremlin-archive/crawler"
-	"github.com/kremlin-archive/kremlin-archive/internal/redact"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 

@@ -161,7 +161,7 @@ const http502 = 502
 // Defect 3: a response gzip-encoded without being asked for is archived
 // as received and parsed from its decoded body; a gzip bomb is refused
 // with an error naming max_body, and nothing of it is stored. (Peak
-// memory on a 1 GiB bomb is measured by scripts/gzipbomb.sh, not here.)
+// memory on a 1 GiB bomb is measured by .ci/gzipbomb, not here.)
 func TestHarden_GzipUnasked(t *testing.T) {
 	site, srv := startSite(t, fakesite.Options{N: 30, Seed: 107})
 	ids := newsOnlyOn(t, site, 1)
