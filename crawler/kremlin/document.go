@@ -394,10 +394,17 @@ func (d *docParser) dates(status statusInfo) {
 	}
 }
 
-// updatedLabels are the known texts before the time of div.read__updated.
-// The Russian label has never been seen (SPEC §9.6): any other label is
-// warned about, and the time element is read anyway.
-var updatedLabels = []string{"last updated at", "last updated"}
+// updatedLabels are the known texts before the time of div.read__updated,
+// lower-cased, "ё" written "е", without the trailing colon. The English
+// label is known from the pages; the Russian one has never been seen on a
+// saved page (SPEC §9.6), so its usual wordings are all accepted. Any
+// other label is warned about (layout drift), and the time element is
+// read anyway.
+var updatedLabels = []string{
+	"last updated at", "last updated",
+	"последнее обновление", "дата последнего обновления", "дата обновления",
+	"обновлено", "обновлен", "текст обновлен", "последнее изменение", "изменено",
+}
 
 // updated fills "updated" from div.read__updated (outside the article).
 func (d *docParser) updated() {
@@ -412,7 +419,7 @@ func (d *docParser) updated() {
 		lbl = statusLabel(u.Get(0))
 	}
 	lbl = strings.TrimSpace(strings.TrimSuffix(strings.ToLower(clean(lbl)), ":"))
-	if lbl != "" && !hasAnyPrefix(lbl, updatedLabels) {
+	if lbl != "" && !hasAnyPrefix(strings.ReplaceAll(lbl, "ё", "е"), updatedLabels) {
 		d.warn("updated: unknown label %q", lbl)
 	}
 	date, ok := validDate(t.AttrOr("datetime", ""))
