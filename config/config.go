@@ -23,7 +23,7 @@ type Config struct {
 	DB        string   `yaml:"db"`
 	UserAgent string   `yaml:"user_agent"`
 	Delay     Duration `yaml:"delay"`
-	Jitter    Duration `yaml:"jitter"`
+	Jitter    Jitter   `yaml:"jitter"`
 	Cooldown  Duration `yaml:"cooldown"`
 
 	MaxCooldown    Duration `yaml:"max_cooldown"`
@@ -81,7 +81,7 @@ func Default() *Config {
 		DB:             "kremlin.db",
 		UserAgent:      DefaultUserAgent,
 		Delay:          Duration(10 * time.Second),
-		Jitter:         Duration(5 * time.Second),
+		Jitter:         Jitter{Share: DefaultJitterShare},
 		Cooldown:       Duration(30 * time.Minute),
 		MaxCooldown:    Duration(24 * time.Hour),
 		Timeout:        Duration(60 * time.Second),
@@ -200,7 +200,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	nonNeg("delay", c.Delay)
-	nonNeg("jitter", c.Jitter)
+	if c.Jitter.Share < 0 || c.Jitter.Share > 1 {
+		bad("jitter", "must be a share of the delay between 0 and 1 such as 0.5 or 50%% (got %v); an absolute cap is written as a duration such as 5s", c.Jitter.Share)
+	}
+	nonNeg("jitter", c.Jitter.Max)
 	positive("cooldown", c.Cooldown)
 	if c.MaxCooldown < c.Cooldown {
 		bad("max_cooldown", "must be at least cooldown (%s), got %s", c.Cooldown, c.MaxCooldown)

@@ -35,6 +35,72 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 // MarshalYAML implements yaml.Marshaler.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
+// DefaultJitterShare is the random extra pause before a request, as a
+// share of the effective delay (Scrapy's RANDOMIZE_DOWNLOAD_DELAY spreads
+// it the same way).
+const DefaultJitterShare = 0.5
+
+// Jitter is the random extra pause before each request: up to Share of
+// the effective delay ("0.5" or "50%": up to half of it; 0: none), so a
+// local mirror at delay 0s is crawled without pauses. The form of earlier
+// versions, a duration ("5s"), is still read: it caps the extra at that
+// duration, with the default share ("0s": no extra).
+type Jitter struct {
+	Share float64
+	Max   Duration // 0 = no cap
+}
+
+func (j Jitter) String() string {
+	s := strconv.FormatFloat(j.Share, 'g', -1, 64)
+	if j.Max > 0 {
+		s += " (at most " + j.Max.String() + ")"
+	}
+	return s
+}
+
+// ParseJitter parses the forms Jitter accepts.
+func ParseJitter(s string) (Jitter, error) {
+	s = strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return Jitter{}, fmt.Errorf("want a share of the delay such as 0.5 or 50%% (got %q)", s)
+		}
+		return Jitter{Share: v / 100}, nil
+	}
+	if v, err := strconv.ParseFloat(s, 64); err == nil {
+		return Jitter{Share: v}, nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		if d == 0 {
+			return Jitter{}, nil
+		}
+		return Jitter{Share: DefaultJitterShare, Max: Duration(d)}, nil
+	}
+	return Jitter{}, fmt.Errorf("want a share of the delay such as 0.5 or 50%% (or, as in earlier versions, a duration such as 5s that caps it) (got %q)", s)
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (j *Jitter) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("want a share of the delay such as 0.5 or 50%%")
+	}
+	v, err := ParseJitter(n.Value)
+	if err != nil {
+		return err
+	}
+	*j = v
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (j Jitter) MarshalYAML() (any, error) {
+	if j.Max > 0 {
+		return j.Max.String(), nil
+	}
+	return j.Share, nil
+}
+
 // ByteSize is a size in bytes, written as a number or with a unit:
 // 33554432, 32MiB, 500KiB, 1MB.
 type ByteSize int64

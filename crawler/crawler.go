@@ -161,7 +161,8 @@ type worker struct {
 	g     *gate
 	ro    RunOptions
 	drift *driftMonitor
-	start time.Time // when this run began: each document is tried once per run
+	start time.Time            // when this run began: each document is tried once per run
+	walks map[string]*walkSize // planned walks, for the progress display
 }
 
 func (w *worker) run(ctx context.Context, sites []Site) (err error) {
@@ -181,6 +182,11 @@ func (w *worker) run(ctx context.Context, sites []Site) (err error) {
 				return err
 			}
 		}
+		if err := w.planWalks(site); err != nil {
+			return err
+		}
+	}
+	for _, site := range sites {
 		if err := w.drain(ctx, site); err != nil {
 			return err
 		}

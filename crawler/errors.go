@@ -130,44 +130,93 @@ func (e *UnreachableError) Error() string {
 
 func (e *UnreachableError) Unwrap() []error { return []error{ErrUnreachable, e.Err} }
 
-// netCause names what failed in a network error, in words an operator
-// can act on.
-func netCause(err error) string {
+// NetFailure is what failed in an exchange that got no answer, in the
+// categories an operator acts on differently.
+type NetFailure int
+
+const (
+	NetOther      NetFailure = iota
+	NetNoSuchHost            // DNS: the name does not exist
+	NetDNS                   // DNS lookup failed (resolver error, timeout)
+	NetProxy                 // the configured proxy cannot be reached
+	NetRefused               // connection refused
+	NetReset                 // connection reset or broken
+	NetNoRoute               // no route to the host or network
+	NetTLS                   // TLS certificate not trusted
+	NetTimeout               // no answer in time
+)
+
+// ClassifyNet says what failed in a network error.
+func ClassifyNet(err error) NetFailure {
 	var dns *net.DNSError
 	var ne *NetError
 	var opErr *net.OpError
 	var pe *ProxyError
 	if errors.As(err, &pe) {
-		return pe.cause()
+		return NetProxy
 	}
 	var certErr *tls.CertificateVerificationError
 	var unknownAuth x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
+	case err == nil:
+		return NetOther
 	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return NetNoSuchHost
+		}
+		return NetDNS
+	case errors.As(err, &opErr) && opErr.Op == "proxyconnect":
+		return NetProxy
+	case strings.Contains(err.Error(), "proxyconnect") || strings.Contains(err.Error(), "socks connect"):
+		return NetProxy
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return NetRefused
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return NetReset
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return NetNoRoute
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), strings.Contains(err.Error(), "tls: "):
+		return NetTLS
+	case errors.As(err, &ne) && ne.Timeout:
+		return NetTimeout
+	}
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return NetTimeout
+	}
+	return NetOther
+}
+
+// netCause names what failed in a network error, in words an operator
+// can act on.
+func netCause(err error) string {
+	var pe *ProxyError
+	if errors.As(err, &pe) {
+		return pe.cause()
+	}
+	switch ClassifyNet(err) {
+	case NetNoSuchHost, NetDNS:
+		var dns *net.DNSError
+		errors.As(err, &dns)
 		if dns.IsNotFound {
 			return "DNS: no such host " + dns.Name
 		}
 		return "DNS lookup of " + dns.Name + " failed"
-	case errors.As(err, &opErr) && opErr.Op == "proxyconnect":
+	case NetProxy:
 		return "the proxy cannot be reached"
-	case strings.Contains(err.Error(), "proxyconnect") || strings.Contains(err.Error(), "socks connect"):
-		return "the proxy cannot be reached"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case NetRefused:
 		return "connection refused"
-	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+	case NetReset:
 		return "connection reset"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case NetNoRoute:
 		return "no route to the host"
-	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+	case NetTLS:
+		if strings.Contains(err.Error(), "tls: ") {
+			return "TLS handshake failed"
+		}
 		return "TLS certificate not trusted"
-	case strings.Contains(err.Error(), "tls: "):
-		return "TLS handshake failed"
-	case errors.As(err, &ne) && ne.Timeout:
-		return "timed out"
-	}
-	var te interface{ Timeout() bool }
-	if errors.As(err, &te) && te.Timeout() {
+	case NetTimeout:
 		return "timed out"
 	}
 	return "network error"

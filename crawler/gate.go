@@ -31,18 +31,21 @@ type gate struct {
 	log   *slog.Logger
 	stats *Stats
 
-	robots     map[string]*robotsRules // by origin (scheme://host:port)
-	crawlDelay time.Duration           // from robots.txt
-	last       time.Time               // end of the last exchange
-	pauseUntil time.Time               // extra wait after an error or refusal
-	refusals   int                     // consecutive refusals (403, anti-bot pages), kept in the store too
-	stored     int                     // the refusal count the store holds
-	failStreak int                     // consecutive requests that failed for good
-	refused    error                   // set once the host is given up for this run
-	own        map[string]bool         // the host's own origins (hostScope); nil = every origin
-	badOrigins map[string]error        // other origins found unusable in this run (OriginError)
-	hadRefusal bool                    // any refusal this run
-	rng        *rand.Rand
+	robots      map[string]*robotsRules // by origin (scheme://host:port)
+	crawlDelay  time.Duration           // from robots.txt
+	last        time.Time               // end of the last exchange
+	pauseUntil  time.Time               // extra wait after an error or refusal
+	pauseWhy    string                  // what pauseUntil waits for, for the log
+	pauseLogged bool                    // the caller logged the pause already
+	answered    bool                    // the host answered at least once this run
+	refusals    int                     // consecutive refusals (403, anti-bot pages), kept in the store too
+	stored      int                     // the refusal count the store holds
+	failStreak  int                     // consecutive requests that failed for good
+	refused     error                   // set once the host is given up for this run
+	own         map[string]bool         // the host's own origins (hostScope); nil = every origin
+	badOrigins  map[string]error        // other origins found unusable in this run (OriginError)
+	hadRefusal  bool                    // any refusal this run
+	rng         *rand.Rand
 }
 
 // failStreakLimit is how many documents in a row may fail (network errors,
@@ -77,6 +80,7 @@ func (g *gate) open(now time.Time) error {
 	// A refusal of the previous run still counts (it may have been killed
 	// right after one), with its pause.
 	g.refusals, g.stored, g.pauseUntil = hs.Refusals, hs.Refusals, hs.PauseUntil
+	g.pauseWhy = "the pause after a refusal recorded by the previous run"
 	// The previous run may have been killed without recording its last
 	// request: the first request of this run waits a full delay.
 	g.last = now
@@ -114,18 +118,42 @@ func (g *gate) close() error {
 // effectiveDelay is max(configured delay, robots.txt Crawl-delay).
 func (g *gate) effectiveDelay() time.Duration { return max(g.delay, g.crawlDelay) }
 
-// wait blocks until the next request may start.
+// jitter is the random extra pause before a request: up to Jitter (a
+// share) of the effective delay, at most MaxJitter. A delay of 0 (a local
+// mirror) has none.
+func (g *gate) jitter() time.Duration {
+	j := time.Duration(g.opts.Jitter * float64(g.effectiveDelay()))
+	if g.opts.MaxJitter > 0 {
+		j = min(j, g.opts.MaxJitter)
+	}
+	if j <= 0 {
+		return 0
+	}
+	return time.Duration(g.rng.Int64N(int64(j)))
+}
+
+// longWait is the wait worth telling the operator about at info level (a
+// variable for tests).
+var longWait = 10 * time.Second
+
+// wait blocks until the next request may start. A pause longer than
+// longWait (a backoff, a Retry-After, a refusal) is logged with what is
+// awaited and until when; the regular delay only at debug level.
 func (g *gate) wait(ctx context.Context) error {
 	next := g.pauseUntil
+	why := g.pauseWhy
 	if !g.last.IsZero() {
-		d := g.effectiveDelay()
-		if g.opts.Jitter > 0 {
-			d += time.Duration(g.rng.Int64N(int64(g.opts.Jitter)))
-		}
+		d := g.effectiveDelay() + g.jitter()
 		if t := g.last.Add(d); t.After(next) {
-			next = t
+			next, why = t, ""
 		}
 	}
+	if d := time.Until(next); d > longWait && why != "" && !g.pauseLogged {
+		g.log.Info("waiting before the next request", "for", why, "wait", d.Round(time.Second), "until", next.Format(time.RFC3339))
+	} else if d > 0 {
+		g.log.Debug("waiting before the next request", "wait", d.Round(time.Millisecond))
+	}
+	g.pauseLogged = false
 	return sleepUntil(ctx, next)
 }
 
@@ -135,7 +163,9 @@ func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
 		return nil, err
 	}
 	start := time.Now()
+	slow := g.slowNotice(u, start)
 	raw, err := g.f.get(ctx, u, g.opts.Timeout)
+	slow.Stop()
 	g.last = time.Now()
 	err = g.proxyRefused(err)
 	g.stats.Requests.Add(1)
@@ -144,8 +174,20 @@ func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
 		g.stats.Bytes.Add(int64(len(raw.Body)))
 		status = raw.Status
 	}
+	if raw != nil {
+		g.answered = true
+	}
 	g.log.Debug("fetch", "url", u, "status", status, "dur", time.Since(start).Round(time.Millisecond), "err", err)
 	return raw, err
+}
+
+// slowNotice logs, at info level, a request still without an answer after
+// longWait, with the time the gate gives up on it. Stop the returned
+// timer when the exchange ends.
+func (g *gate) slowNotice(u string, start time.Time) *time.Timer {
+	return time.AfterFunc(longWait, func() {
+		g.log.Info("no answer yet; still waiting", "url", u, "waited", longWait, "gives_up_at", start.Add(g.opts.Timeout).Format(time.RFC3339))
+	})
 }
 
 // backoff pauses the host before the next attempt: base × 2^(attempt-1),
@@ -159,15 +201,24 @@ func (g *gate) backoff(attempt int) time.Duration {
 	if d > 0 {
 		d += time.Duration(g.rng.Int64N(int64(d)/4 + 1))
 	}
-	g.pause(d)
+	g.pause(d, "the retry backoff")
 	return d
 }
 
-func (g *gate) pause(d time.Duration) {
+// pause keeps the host idle for d; why says what is awaited (for the log
+// of long waits).
+func (g *gate) pause(d time.Duration, why string) {
 	if t := time.Now().Add(d); t.After(g.pauseUntil) {
-		g.pauseUntil = t
+		g.pauseUntil, g.pauseWhy = t, why
 	}
 }
+
+// announced notes that the caller has just logged the current pause with
+// its end: wait does not log it again.
+func (g *gate) announced() { g.pauseLogged = true }
+
+// until is the end of the current pause, for logs.
+func (g *gate) until() string { return g.pauseUntil.Format(time.RFC3339) }
 
 // get fetches u and returns a 2xx response, following allowed redirects.
 // A *StatusError, *NetError, *TooLargeError or *RedirectError is a failure
@@ -213,7 +264,8 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 			}
 			g.stats.Retries.Add(1)
 			d := g.backoff(attempt)
-			g.log.Info("retrying after a failed exchange", "url", cur.String(), "err", err, "attempt", attempt, "wait", d.Round(time.Millisecond))
+			g.log.Info("retrying after a failed exchange", "url", cur.String(), "err", err, "cause", netCause(err), "attempt", attempt, "of", g.opts.Retries, "wait", d.Round(time.Millisecond), "until", g.until())
+			g.announced()
 			continue
 		}
 		st := raw.Status
@@ -255,11 +307,12 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 			var wait time.Duration
 			if hasRA {
 				wait = ra
-				g.pause(ra)
+				g.pause(ra, fmt.Sprintf("the Retry-After of an HTTP %d", st))
 			} else {
 				wait = g.backoff(attempt)
 			}
-			g.log.Info("site asked us to wait", "url", cur.String(), "status", st, "retry_after", hasRA, "wait", wait.Round(time.Millisecond), "attempt", attempt)
+			g.log.Info("site asked us to wait", "url", cur.String(), "status", st, "retry_after", hasRA, "wait", wait.Round(time.Millisecond), "until", g.until(), "attempt", attempt, "of", g.opts.Retries)
+			g.announced()
 			continue
 		case st >= 500:
 			attempt++
@@ -268,7 +321,8 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 			}
 			g.stats.Retries.Add(1)
 			d := g.backoff(attempt)
-			g.log.Info("retrying after a server error", "url", cur.String(), "status", st, "attempt", attempt, "wait", d.Round(time.Millisecond))
+			g.log.Info("retrying after a server error", "url", cur.String(), "status", st, "attempt", attempt, "of", g.opts.Retries, "wait", d.Round(time.Millisecond), "until", g.until())
+			g.announced()
 			continue
 		default:
 			// 404, 410 and other answers about this URL: not a refusal,
@@ -289,11 +343,19 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 // host cools down.
 func (g *gate) failed(err error) error {
 	g.failStreak++
+	var ne *NetError
+	noAnswer := errors.As(err, &ne) && !ne.Truncated
+	if noAnswer && !g.answered {
+		// Not one answer from this host in this run (robots.txt came from
+		// the archive): it is unreachable, not just this URL.
+		g.refused = &UnreachableError{Host: g.host, Cause: netCause(err), Err: err}
+		g.log.Warn("the host does not answer; stopping it for this run", "cause", netCause(err), "err", err)
+		return g.refused
+	}
 	if g.failStreak < failStreakLimit {
 		return err
 	}
-	var ne *NetError
-	if errors.As(err, &ne) && !ne.Truncated {
+	if noAnswer {
 		g.refused = &UnreachableError{Host: g.host, Cause: fmt.Sprintf("%d requests in a row got no answer, the last: %s", g.failStreak, netCause(err)), Err: err}
 		g.log.Warn("the host does not answer; stopping it for this run", "cause", netCause(err), "err", err)
 		return g.refused
@@ -310,8 +372,9 @@ func (g *gate) refusal(reason string) error {
 	if g.refusals >= g.opts.ThrottleBurst {
 		return g.coolDown(fmt.Sprintf("%d refusals in a row, the last: %s", g.refusals, reason), time.Time{})
 	}
-	g.pause(max(g.opts.Backoff, g.effectiveDelay()))
-	g.log.Warn("the site refused one request; pausing before the next", "reason", reason)
+	g.pause(max(g.opts.Backoff, g.effectiveDelay()), "a pause after a refusal")
+	g.log.Warn("the site refused one request; pausing before the next", "reason", reason, "until", g.until())
+	g.announced()
 	// Keep the count and the pause in the store: a run started right after
 	// this one was killed must not make more than one more request.
 	g.stored = g.refusals
@@ -436,7 +499,12 @@ type Stats struct {
 	Warnings  atomic.Int64
 	Skipped   atomic.Int64 // disallowed by robots.txt
 
-	// Backfill progress, for ETA: listing pages left to walk (estimate).
+	// Progress of the walks with a planned end (see progress.go): listing
+	// pages walked, pages to walk (declared by the listings, or recorded by
+	// their previous walk until their first page is read), and planned
+	// walks of listings whose size is not known yet.
 	PagesTotal atomic.Int64
 	PagesDone  atomic.Int64
+	Walks      atomic.Int64 // planned walks
+	Unsized    atomic.Int64 // of which not sized yet
 }

@@ -595,7 +595,8 @@ func TestGate_DelayAndOneInFlight(t *testing.T) {
 	}))
 	defer srv.Close()
 	o := testOptions()
-	o.Jitter = 50 * time.Millisecond
+	o.Jitter = 0.5
+	o.MaxJitter = 50 * time.Millisecond
 	g := testGate(t, srv.URL, o, nil, 150*time.Millisecond)
 	for i := 0; i < 4; i++ {
 		if _, err := g.get(context.Background(), mustURL(t, srv.URL+"/p"+strconv.Itoa(i))); err != nil {

@@ -23,7 +23,8 @@ type Options struct {
 	Sites     []Site
 	UserAgent string
 
-	Jitter        time.Duration // random extra delay, [0, Jitter)
+	Jitter        float64       // random extra delay as a share of the effective delay: [0, Jitter×delay)
+	MaxJitter     time.Duration // cap of that extra (0 = none)
 	Cooldown      time.Duration // first cool-down after a refusal
 	MaxCooldown   time.Duration // cap of the doubling cool-downs
 	Timeout       time.Duration // total deadline of one request, body included

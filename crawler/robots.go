@@ -225,7 +225,9 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 				return nil, &UnreachableError{Host: g.host, Cause: cause, Err: err}
 			}
 			g.stats.Retries.Add(1)
-			g.backoff(attempt)
+			d := g.backoff(attempt)
+			g.log.Info("retrying robots.txt after a failed exchange", "url", cur.String(), "err", err, "cause", netCause(err), "attempt", attempt, "of", g.opts.Retries, "wait", d.Round(time.Millisecond), "until", g.until())
+			g.announced()
 			continue
 		}
 		st := raw.Status
@@ -248,11 +250,14 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 			if attempt > g.opts.Retries || (hasRA && ra > g.opts.MaxRetryAfter) {
 				return nil, g.coolDown("robots.txt answered 429 Too Many Requests", time.Now().Add(ra))
 			}
+			wait := ra
 			if hasRA {
-				g.pause(ra)
+				g.pause(ra, "the Retry-After of robots.txt's HTTP 429")
 			} else {
-				g.backoff(attempt)
+				wait = g.backoff(attempt)
 			}
+			g.log.Info("robots.txt answered 429; waiting", "url", cur.String(), "wait", wait.Round(time.Millisecond), "until", g.until(), "attempt", attempt, "of", g.opts.Retries)
+			g.announced()
 			continue
 		case st >= 500 || st < 200:
 			attempt++
@@ -260,7 +265,9 @@ func (g *gate) fetchRobots(ctx context.Context, robotsURL string) (*robotsRules,
 				return nil, &RobotsError{Host: g.host, Status: st, Err: fmt.Errorf("HTTP %d", st)}
 			}
 			g.stats.Retries.Add(1)
-			g.backoff(attempt)
+			d := g.backoff(attempt)
+			g.log.Info("retrying robots.txt after a server error", "url", cur.String(), "status", st, "attempt", attempt, "of", g.opts.Retries, "wait", d.Round(time.Millisecond), "until", g.until())
+			g.announced()
 			continue
 		}
 		body, derr := payload(raw, robotsMaxBytes, true)

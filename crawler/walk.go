@@ -122,6 +122,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 	}
 	stepBack, counted := 0, false
 	seen := map[int64]bool{} // IDs seen in this walk (walkEnd)
+	key := walkKey(site.Lang, st.Section)
 	for {
 		lst, err := w.listing(ctx, site, st.Section, p)
 		if err != nil {
@@ -135,7 +136,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 			return err
 		}
 		if kind != walkHead && !counted && lst.Pages > 0 {
-			w.c.stats.PagesTotal.Add(int64(max(lst.Pages-p+1, 0)))
+			w.sized(key, int64(lst.Pages-p+1))
 			counted = true
 		}
 		if resumed {
@@ -167,7 +168,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 			st.Complete, st.CompletedAt, st.Cursor, st.Head = true, time.Now().UTC(), nil, nil
 		}
 		if kind != walkHead {
-			w.c.stats.PagesDone.Add(1)
+			w.pageWalked(key)
 		}
 		res, err := w.record(site, st, lst.Items, from, to)
 		if err != nil {
@@ -192,11 +193,13 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 			}
 		case walkFull:
 			if last {
+				w.walkEnded(key)
 				w.g.log.Info("listing walked to its end", "lang", site.Lang, "section", st.Section, "pages", cur.Done, "why", end)
 				return nil
 			}
 		case walkRange:
 			if rangeDone {
+				w.walkEnded(key)
 				w.g.log.Info("date range walked", "lang", site.Lang, "section", st.Section, "pages", cur.Done)
 				return nil
 			}
@@ -287,7 +290,8 @@ func (w *worker) listing(ctx context.Context, site Site, section string, page in
 		}
 		w.c.stats.Retries.Add(1)
 		d := w.g.backoff(attempt + 1)
-		w.g.log.Info("listing page was not the page asked for; fetching again", "url", u.String(), "why", err, "wait", d.Round(time.Millisecond))
+		w.g.log.Info("listing page was not the page asked for; fetching again", "url", u.String(), "why", err, "attempt", attempt+1, "of", w.c.opts.Retries, "wait", d.Round(time.Millisecond), "until", w.g.until())
+		w.g.announced()
 	}
 }
 
