@@ -3,48 +3,116 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler"
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
-func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand(mode.String())
-	fs.StringVar(&c.metricsFile, "metrics-file", "", "write the run's figures in Prometheus text format")
-	progressEvery := fs.Duration("progress-interval", time.Minute, "how often to log progress when stderr is not a terminal")
-	var from, to string
-	if mode == crawler.ModeBackfill {
-		fs.StringVar(&from, "from", "", "oldest publication date to backfill (YYYY-MM-DD)")
-		fs.StringVar(&to, "to", "", "newest publication date to backfill (YYYY-MM-DD)")
+// crawlOptions are the flags of crawl and backfill.
+type crawlOptions struct {
+	mode             crawler.Mode
+	from, to         string // backfill only: publication date range
+	metricsFile      string
+	progressInterval time.Duration
+	args             []string // the command line, for the run ledger
+}
+
+// addRunFlags declares the flags crawl and backfill share.
+func addRunFlags(cmd *cobra.Command, o *crawlOptions) {
+	f := cmd.Flags()
+	f.StringVar(&o.metricsFile, "metrics-file", "", "write the run's figures to this file in Prometheus text format (node_exporter textfile collector), atomically")
+	f.DurationVar(&o.progressInterval, "progress-interval", time.Minute, "how often to log progress when stderr is not a terminal (0 = never)")
+}
+
+func newCrawlCmd(c *common) *cobra.Command {
+	o := crawlOptions{mode: crawler.ModeCrawl}
+	cmd := &cobra.Command{
+		Use:   "crawl",
+		Short: "fetch what is new since the last run (for cron)",
+		Long: `Incremental run. Walks each listing from page 1 and stops at the first page
+whose items are all archived and current (after re-checking the pages with
+items published within recent_window); fetches new and updated documents;
+retries failed documents that are due; then continues an unfinished full
+walk, if any. With nothing new it costs one listing page per section.`,
+		Example: `  kremlin-archive crawl
+  kremlin-archive crawl --config /srv/kremlin/crawl.yaml --log-format json --metrics-file /var/lib/node_exporter/kremlin.prom`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			o.args = commandLine(cmd)
+			return runCrawl(cmd.Context(), c, o)
+		},
 	}
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
+	addRunFlags(cmd, &o)
+	return cmd
+}
+
+func newBackfillCmd(c *common) *cobra.Command {
+	o := crawlOptions{mode: crawler.ModeBackfill}
+	cmd := &cobra.Command{
+		Use:   "backfill",
+		Short: "walk the whole history (resumes an unfinished walk)",
+		Long: `Walks each listing to its last page (continuing an unfinished walk),
+fetching every document not archived and every document the site has
+updated since it was archived. With --from/--to, only documents published
+in that range: the first page is found by bisection and the walk stops
+after the range.`,
+		Example: `  kremlin-archive backfill
+  kremlin-archive backfill --from 2012-05-07 --to 2012-12-31`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, d := range []struct{ name, val string }{{"--from", o.from}, {"--to", o.to}} {
+				if d.val == "" {
+					continue
+				}
+				if _, err := time.Parse(time.DateOnly, d.val); err != nil {
+					return usageErr("kremlin-archive backfill --from 2012-05-07 --to 2012-12-31", "%s: %q is not a date in the form YYYY-MM-DD", d.name, d.val)
+				}
+			}
+			if o.from != "" && o.to != "" && o.from > o.to {
+				return usageErr("kremlin-archive backfill --from 2012-05-07 --to 2012-12-31", "--from %s is after --to %s", o.from, o.to)
+			}
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			o.args = commandLine(cmd)
+			return runCrawl(cmd.Context(), c, o)
+		},
 	}
-	for _, d := range []struct{ name, val string }{{"--from", from}, {"--to", to}} {
-		if d.val == "" {
-			continue
-		}
-		if _, err := time.Parse(time.DateOnly, d.val); err != nil {
-			return usageErr("kremlin-archive backfill --from 2012-05-07 --to 2012-12-31", "%s: %q is not a date in the form YYYY-MM-DD", d.name, d.val)
-		}
-	}
-	if from != "" && to != "" && from > to {
-		return usageErr("kremlin-archive backfill --from 2012-05-07 --to 2012-12-31", "--from %s is after --to %s", from, to)
-	}
+	cmd.Flags().StringVar(&o.from, "from", "", "oldest publication date to backfill (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&o.to, "to", "", "newest publication date to backfill (YYYY-MM-DD)")
+	addRunFlags(cmd, &o)
+	return cmd
+}
+
+// commandLine is the command and the flags that were set, for the ledger.
+func commandLine(cmd *cobra.Command) []string {
+	var out []string
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		out = append(out, "--"+f.Name+"="+f.Value.String())
+	})
+	return out
+}
+
+func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
 	opts, err := crawlerOptions(c.cfg, c.log)
 	if err != nil {
 		return err
 	}
 	db, err := c.openDB(false)
 	if err != nil {
-		return err
+		return err // exit 6 when another run holds the archive: no metrics, nothing recorded
 	}
 	defer db.Close()
 
 	start := time.Now()
-	run, err := db.StartRun(mode.String(), args, start.UTC())
+	run, err := db.StartRun(o.mode.String(), o.args, start.UTC())
 	if err != nil {
 		return err
 	}
@@ -52,12 +120,12 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 	if err != nil {
 		return err
 	}
-	c.log.Info("run started", "mode", mode.String(), "run", run.ID, "db", c.cfg.DB, "sites", siteList(opts.Sites))
+	c.log.Info("run started", "mode", o.mode.String(), "run", run.ID, "db", c.cfg.DB, "sites", siteList(opts.Sites))
 	stats := cr.Stats()
-	prog := startProgress(stderr, isTerminal(stderr), c.log, *progressEvery, func() progressSnap {
-		return crawlSnap(stats, start)
+	prog := startProgress(c.stderr, c.log, o.progressInterval, func() progressSnap {
+		return crawlSnap(stats)
 	})
-	res, fatal := cr.Run(ctx, crawler.RunOptions{Mode: mode, From: from, To: to, RunID: run.ID})
+	res, fatal := cr.Run(ctx, crawler.RunOptions{Mode: o.mode, From: o.from, To: o.to, RunID: run.ID})
 	prog.stop()
 
 	// Work out how the run ended: the error decides the exit code.
@@ -77,6 +145,11 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 		}
 	}
 	code := exitCode(runErr)
+	hint := ""
+	if code == ExitUnreachable {
+		hint = unreachableHint(runErr, c.cfg)
+		runErr = withHint(runErr, hint)
+	}
 	pending, failed, err := pendingCounts(db)
 	if err != nil && runErr == nil {
 		runErr = err
@@ -97,19 +170,22 @@ func runCrawl(ctx context.Context, mode crawler.Mode, args []string, stdout, std
 		runErr = err
 	}
 	attrs := []any{
-		"mode", mode.String(), "run", run.ID, "status", run.Status, "exit", code,
+		"mode", o.mode.String(), "run", run.ID, "status", run.Status, "exit", code,
 		"new", run.New, "updated", run.Updated, "unchanged", run.Unchanged, "failed", run.Failed,
 		"pending", pending, "failing", failed, "listing_pages", run.ListingPages,
 		"requests", run.Requests, "bytes", run.Bytes, "throttled", run.Throttled, "retries", run.Retries,
-		"warnings", run.Warnings, "disallowed", stats.Skipped.Load(), "duration", run.End.Sub(run.Start).Round(time.Millisecond).String(),
+		"warnings", run.Warnings, "disallowed", stats.Skipped.Load(), "duration", run.End.Sub(run.Start),
 	}
 	if runErr != nil {
 		attrs = append(attrs, "error", runErr.Error())
 	}
+	if hint != "" {
+		attrs = append(attrs, "hint", hint)
+	}
 	c.log.Info("run finished", attrs...)
-	if c.metricsFile != "" {
-		if err := writeMetrics(c.metricsFile, run, pending, failed, db); err != nil {
-			c.log.Error("metrics file not written", "path", c.metricsFile, "err", err)
+	if o.metricsFile != "" {
+		if err := writeMetrics(o.metricsFile, run, pending, failed, db); err != nil {
+			c.log.Error("metrics file not written", "path", o.metricsFile, "err", err)
 		}
 	}
 	if runErr != nil && c.logFormat == "json" {
@@ -153,20 +229,37 @@ func statusName(code int) string {
 		return "refused"
 	case ExitDrift:
 		return "drift"
+	case ExitUnreachable:
+		return "unreachable"
 	case ExitInterrupted:
 		return "interrupted"
 	}
 	return "error"
 }
 
-func crawlSnap(s *crawler.Stats, start time.Time) progressSnap {
-	docs := s.New.Load() + s.Updated.Load() + s.Unchanged.Load()
+// crawlSnap is the progress of a crawl or backfill: listing pages of the
+// walks with a planned end, documents as the rate.
+func crawlSnap(s *crawler.Stats) progressSnap {
+	total, walks, unsized := s.PagesTotal.Load(), s.Walks.Load(), s.Unsized.Load()
+	if unsized > 0 {
+		// Listings never walked count as the average of the others until
+		// their first page says how long they are.
+		if sized := walks - unsized; sized > 0 {
+			total += unsized * max(total/sized, 1)
+		} else {
+			total = 0
+		}
+	}
 	return progressSnap{
 		Done:    s.PagesDone.Load(),
-		Total:   s.PagesTotal.Load(),
+		Total:   total,
+		Unsized: unsized,
 		Unit:    "listing pages",
-		Rate:    float64(docs) / max(time.Since(start).Seconds(), 0.001),
-		RateOf:  "docs",
-		Summary: fmt.Sprintf("new=%d updated=%d unchanged=%d failed=%d requests=%d", s.New.Load(), s.Updated.Load(), s.Unchanged.Load(), s.Failed.Load(), s.Requests.Load()),
+		Count:   s.New.Load() + s.Updated.Load() + s.Unchanged.Load(),
+		CountOf: "docs",
+		Fields: []progressField{
+			{"new", s.New.Load()}, {"updated", s.Updated.Load()}, {"unchanged", s.Unchanged.Load()},
+			{"failed", s.Failed.Load()}, {"requests", s.Requests.Load()},
+		},
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/kremlin-archive/kremlin-archive/config"
@@ -117,29 +120,125 @@ func report(w io.Writer, err error) int {
 		}
 		return code
 	}
-	msg := redact.Secrets(err.Error()) // cron mails this: never a password
-	if code == ExitUsage {
-		fmt.Fprintln(w, "Error:", strings.ReplaceAll(msg, "\n", "\n       "))
-	} else {
-		fmt.Fprintln(w, "Error:", msg)
-	}
+	fmt.Fprintln(w, "Error:", indent(redact.Secrets(err.Error()))) // cron mails this: never a password
 	var ue *UsageError
 	var he *hintError
+	hint := ""
 	switch {
 	case errors.As(err, &ue) && ue.Hint != "":
-		fmt.Fprintln(w, "Try:  ", ue.Hint)
+		hint = ue.Hint
 	case errors.As(err, &he):
-		fmt.Fprintln(w, "Try:  ", he.hint)
+		hint = he.hint
 	case code == ExitUsage:
-		fmt.Fprintln(w, "Try:   kremlin-archive help")
+		hint = "kremlin-archive help"
 	case code == ExitLocked:
-		fmt.Fprintln(w, "Try:   wait for the other run to finish (cron: this run was skipped, nothing is lost)")
+		hint = "wait for the other run to finish (cron: this run was skipped, nothing is lost)"
 	case code == ExitRefused:
-		fmt.Fprintln(w, "Try:   nothing now: the next run waits for the cool-down; see README \"Troubleshooting\" if it keeps happening")
+		hint = "nothing now: the next run waits for the cool-down; see README \"Troubleshooting\" if it keeps happening"
+	case code == ExitUnreachable:
+		hint = "check the network and the proxy; nothing was recorded, the next run tries again"
 	case code == ExitDrift:
-		fmt.Fprintln(w, "Try:   check a page of the site by hand; if its layout changed, update kremlin-archive")
+		hint = "check a page of the site by hand; if its layout changed, update kremlin-archive"
 	case code == ExitPartial:
-		fmt.Fprintln(w, "Try:   kremlin-archive stats   (lists the failed documents; later runs retry them)")
+		hint = "kremlin-archive stats   (lists the failed documents; later runs retry them)"
+	}
+	if hint != "" {
+		fmt.Fprintln(w, "Try:  ", indent(redact.Secrets(hint)))
 	}
 	return code
+}
+
+// indent lines up the continuation lines of a message under its first.
+func indent(s string) string {
+	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n       ")
+}
+
+// unreachableHint says, for each host of err that could not be reached,
+// what to do about it: the remedy depends on what failed and on whether
+// the host is the real site or a mirror the operator runs.
+func unreachableHint(err error, cfg *config.Config) string {
+	var lines []string
+	seen := map[string]bool{}
+	walkErrors(err, func(e error) {
+		ue, ok := e.(*crawler.UnreachableError)
+		if !ok || seen[ue.Host] {
+			return
+		}
+		seen[ue.Host] = true
+		lines = append(lines, hostRemedy(ue, cfg))
+	})
+	lines = append(lines, "Nothing was recorded (no cool-down): the next run tries again.")
+	return strings.Join(lines, "\n")
+}
+
+// walkErrors calls fn for err and every error it wraps.
+func walkErrors(err error, fn func(error)) {
+	if err == nil {
+		return
+	}
+	fn(err)
+	switch u := err.(type) {
+	case interface{ Unwrap() []error }:
+		for _, e := range u.Unwrap() {
+			walkErrors(e, fn)
+		}
+	case interface{ Unwrap() error }:
+		walkErrors(u.Unwrap(), fn)
+	}
+}
+
+// siteOf finds the configured site whose base URL is on host (host:port).
+func siteOf(cfg *config.Config, host string) (int, *config.Site) {
+	for i := range cfg.Sites {
+		if u, err := url.Parse(cfg.Sites[i].BaseURL); err == nil && (u.Host == host || u.Hostname() == host) {
+			return i, &cfg.Sites[i]
+		}
+	}
+	return -1, nil
+}
+
+func hostRemedy(ue *crawler.UnreachableError, cfg *config.Config) string {
+	name := ue.Host
+	if h, _, err := net.SplitHostPort(ue.Host); err == nil {
+		name = h
+	}
+	field := "sites[].base_url"
+	if i, s := siteOf(cfg, ue.Host); s != nil {
+		field = fmt.Sprintf("sites[%d].base_url (%s)", i, s.BaseURL)
+	}
+	real := config.IsRealHost(name)
+	proxied := cfg.Proxy != "" || os.Getenv("HTTPS_PROXY") != "" || os.Getenv("HTTP_PROXY") != "" || os.Getenv("https_proxy") != "" || os.Getenv("http_proxy") != ""
+	const blocked = "the site blocks many foreign and datacenter addresses at the network level: " +
+		"set proxy: in crawl.yaml to a proxy in Russia (e.g. socks5://127.0.0.1:1080 over ssh -D), " +
+		"or take the missing pages from the Wayback Machine: --wayback fallback (wayback: {use: fallback} in crawl.yaml)"
+	viaProxy := "the proxy reached nothing: check that the proxy itself can reach " + name + ", or use --wayback fallback"
+	switch crawler.ClassifyNet(ue.Err) {
+	case crawler.NetNoSuchHost:
+		if real {
+			return fmt.Sprintf("%s: the name does not resolve here: check this machine's DNS resolver (a resolver that filters the site looks the same); a SOCKS5 proxy (socks5h://) resolves names on its side", name)
+		}
+		return fmt.Sprintf("%s: no such host: fix %s in crawl.yaml", name, field)
+	case crawler.NetDNS:
+		return fmt.Sprintf("%s: the DNS lookup failed: check this machine's network and resolver", name)
+	case crawler.NetProxy:
+		return fmt.Sprintf("%s: the proxy does not answer: start it, or fix proxy: in crawl.yaml (or HTTPS_PROXY/HTTP_PROXY)", name)
+	case crawler.NetTLS:
+		return fmt.Sprintf("%s: its TLS certificate is not trusted here: set ca_file in crawl.yaml to its CA bundle (README, \"HTTPS\"), or use http:// in %s", name, field)
+	case crawler.NetRefused:
+		switch {
+		case real && proxied:
+			return fmt.Sprintf("%s: connection refused through the proxy: %s", name, viaProxy)
+		case real:
+			return fmt.Sprintf("%s: connection refused: %s", name, blocked)
+		}
+		return fmt.Sprintf("%s: connection refused: nothing listens there; start the mirror or server, or fix %s in crawl.yaml", name, field)
+	}
+	what := "no answer (timeouts, resets)"
+	switch {
+	case real && proxied:
+		return fmt.Sprintf("%s: %s through the proxy: %s", name, what, viaProxy)
+	case real:
+		return fmt.Sprintf("%s: %s: if this machine's network works, %s", name, what, blocked)
+	}
+	return fmt.Sprintf("%s: %s: check that it is up and reachable from here, and %s in crawl.yaml", name, what, field)
 }

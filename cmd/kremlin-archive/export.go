@@ -14,44 +14,79 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
 type exportOpts struct {
-	format  string
-	out     string
-	since   uint64
-	sinceOK bool
-	state   string
-	paired  bool
-	current bool // warc: only the current version of each document
-	filter  store.Filter
+	format   string // jsonl or warc; "" = from --out's extension, else jsonl
+	out      string
+	warcFile bool // warc: --out names one .warc.gz file, not a directory
+	ids      string
+	since    string
+	sinceOK  bool
+	state    string
+	paired   bool
+	current  bool // warc: only the current version of each document
+	filter   store.Filter
 }
 
-func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("export")
+func newExportCmd(c *common) *cobra.Command {
 	var o exportOpts
-	var ids, since string
-	fs.StringVar(&o.format, "format", "jsonl", "jsonl or warc")
-	fs.StringVar(&o.out, "out", "", "output file (jsonl; .gz compresses; default stdout) or directory (warc)")
-	fs.StringVar(&o.filter.Lang, "lang", "", "en or ru")
-	fs.StringVar(&o.filter.Section, "section", "", "listing (news, transcripts) or publication section (News, Transcripts)")
-	fs.StringVar(&o.filter.From, "from", "", "publication date >= (YYYY-MM-DD)")
-	fs.StringVar(&o.filter.To, "to", "", "publication date <= (YYYY-MM-DD)")
-	fs.StringVar(&ids, "id", "", "only these document IDs (comma-separated)")
-	fs.StringVar(&since, "since", "", "only records added or changed after this sequence number")
-	fs.StringVar(&o.state, "state", "", "file keeping the high-water mark between incremental exports")
-	fs.BoolVar(&o.paired, "paired", false, "one line per ID with its en and ru records (IDs present in both)")
-	fs.BoolVar(&o.current, "current-only", false, "warc: only the current version of each document (default: every stored capture)")
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "export",
+		Short: "records as JSONL, or the raw pages as WARC 1.1",
+		Long: `Writes the archive out, nothing touches the network.
+
+JSONL: one record per line in (language, ID) order, to stdout or to --out
+(a name ending in .gz is compressed). WARC 1.1: every stored capture as a
+response record plus a metadata record with the parsed record; --out
+a.warc.gz writes one file, --out DIR --format warc writes rotated files
+(1 GiB) into DIR. The format follows --out's extension (.jsonl, .jsonl.gz,
+.warc.gz) unless --format says otherwise; a contradiction is an error.
+
+Output files are written under a temporary name and renamed when
+complete. The high-water mark printed at the end (and kept by --state)
+makes incremental exports: --since N exports what changed after N.`,
+		Example: `  kremlin-archive export --out all.jsonl.gz
+  kremlin-archive export --lang ru --section transcripts --from 2022-01-01 --to 2022-12-31
+  kremlin-archive export --state export.state --out new.jsonl
+  kremlin-archive export --paired --out pairs.jsonl
+  kremlin-archive export --out kremlin.warc.gz --current-only
+  kremlin-archive export --format warc --out warc/`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.check(); err != nil {
+				return err
+			}
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			return runExport(cmd.Context(), c, o)
+		},
 	}
-	if err := o.check(ids, since); err != nil {
-		return err
-	}
+	f := cmd.Flags()
+	f.StringVar(&o.format, "format", "", "jsonl or warc (default: from --out's extension, else jsonl)")
+	f.StringVar(&o.out, "out", "", "output: a file (.jsonl, .jsonl.gz, .warc.gz), a directory for --format warc, or - for stdout (default)")
+	f.StringVar(&o.filter.Lang, "lang", "", "only this language: en or ru")
+	f.StringVar(&o.filter.Section, "section", "", "listing (news, transcripts) or publication section (News, Transcripts)")
+	f.StringVar(&o.filter.From, "from", "", "publication date >= (YYYY-MM-DD)")
+	f.StringVar(&o.filter.To, "to", "", "publication date <= (YYYY-MM-DD)")
+	f.StringVar(&o.ids, "id", "", "only these document IDs (comma-separated)")
+	f.StringVar(&o.since, "since", "", "only records added or changed after this high-water mark")
+	f.StringVar(&o.state, "state", "", "file keeping the high-water mark between incremental exports")
+	f.BoolVar(&o.paired, "paired", false, "jsonl: one line per ID with its en and ru records (IDs present in both)")
+	f.BoolVar(&o.current, "current-only", false, "warc: only the current version of each document (default: every stored capture)")
+	return cmd
+}
+
+func runExport(ctx context.Context, c *common, o exportOpts) error {
+	stdout, stderr := c.stdout, c.stderr
 	if o.state != "" {
 		mark, ok, err := readState(o.state)
 		if err != nil {
@@ -91,18 +126,74 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func (o *exportOpts) check(ids, since string) error {
-	hint := "kremlin-archive export --format jsonl --since 1234 --out new.jsonl"
+// formatByExt maps the endings of --out to the format they imply, longest
+// first. (A new format adds its ending here, e.g. {".parquet", "parquet"}.)
+var formatByExt = []struct{ ext, format string }{
+	{".jsonl.gz", "jsonl"}, {".ndjson.gz", "jsonl"}, {".json.gz", "jsonl"},
+	{".jsonl", "jsonl"}, {".ndjson", "jsonl"}, {".json", "jsonl"},
+	{".warc.gz", "warc"}, {".warc", "warc"},
+}
+
+// decideFormat settles the format and the kind of output from --format
+// and --out: the extension decides unless --format is given, and the two
+// must agree.
+func (o *exportOpts) decideFormat() error {
+	hint := "kremlin-archive export --out records.jsonl.gz   (or --out kremlin.warc.gz, or --format warc --out warc/)"
 	switch o.format {
-	case "jsonl", "warc":
+	case "", "jsonl", "warc":
 	default:
 		return usageErr(hint, "--format must be jsonl or warc (got %q)", o.format)
 	}
-	if o.format == "warc" && o.out == "" {
-		return usageErr("kremlin-archive export --format warc --out warc/", "--format warc needs --out DIR")
+	if o.out == "" || o.out == "-" {
+		if o.format == "warc" {
+			return usageErr("kremlin-archive export --out kremlin.warc.gz   (or --format warc --out warc/ for rotated files)", "--format warc needs --out: a .warc.gz file or a directory")
+		}
+		o.format = "jsonl"
+		return nil
+	}
+	lower := strings.ToLower(o.out)
+	implied := ""
+	for _, e := range formatByExt {
+		if strings.HasSuffix(lower, e.ext) {
+			implied = e.format
+			break
+		}
+	}
+	isDir := strings.HasSuffix(o.out, "/") || strings.HasSuffix(o.out, string(filepath.Separator))
+	if st, err := os.Stat(o.out); err == nil && st.IsDir() {
+		isDir = true
+	}
+	switch {
+	case isDir && o.format != "warc":
+		return usageErr(fmt.Sprintf("kremlin-archive export --format warc --out %s   (or --out records.jsonl.gz)", o.out),
+			"--out %s is a directory: JSONL goes to a file; for WARC files in that directory add --format warc", o.out)
+	case isDir:
+		return nil // warc, rotated files in the directory
+	case implied == "warc" && !strings.HasSuffix(lower, ".gz"):
+		return usageErr(fmt.Sprintf("kremlin-archive export --out %s.gz", o.out), "--out %s: WARC files are written gzip-compressed (one member per record); name it %s.gz", o.out, o.out)
+	case implied != "" && o.format != "" && implied != o.format:
+		return usageErr(fmt.Sprintf("kremlin-archive export --out %s   (the format follows the extension), or change --out", o.out),
+			"--out %s names a %s file but --format is %s", o.out, strings.ToUpper(implied), o.format)
+	case implied != "":
+		o.format = implied
+		o.warcFile = implied == "warc"
+	case o.format == "":
+		o.format = "jsonl"
+	}
+	// --format warc with an --out without a known extension: a directory.
+	return nil
+}
+
+func (o *exportOpts) check() error {
+	hint := "kremlin-archive export --format jsonl --since 1234 --out new.jsonl"
+	if err := o.decideFormat(); err != nil {
+		return err
 	}
 	if o.format == "warc" && o.paired {
-		return usageErr(hint, "--paired is for --format jsonl")
+		return usageErr(hint, "--paired is for JSONL output")
+	}
+	if o.format != "warc" && o.current {
+		return usageErr("kremlin-archive export --out kremlin.warc.gz --current-only", "--current-only is for WARC output (JSONL always holds the current version)")
 	}
 	if o.filter.Lang != "" && o.filter.Lang != "en" && o.filter.Lang != "ru" {
 		return usageErr(hint, "--lang must be en or ru (got %q)", o.filter.Lang)
@@ -115,7 +206,7 @@ func (o *exportOpts) check(ids, since string) error {
 			return usageErr(hint, "%s: %q is not a date in the form YYYY-MM-DD", d.n, d.v)
 		}
 	}
-	for _, s := range strings.Split(ids, ",") {
+	for _, s := range strings.Split(o.ids, ",") {
 		if s = strings.TrimSpace(s); s == "" {
 			continue
 		}
@@ -125,13 +216,13 @@ func (o *exportOpts) check(ids, since string) error {
 		}
 		o.filter.IDs = append(o.filter.IDs, id)
 	}
-	if since != "" {
+	if o.since != "" {
 		if o.state != "" {
 			return usageErr(hint, "--since and --state do not go together: --state keeps the mark itself")
 		}
-		n, err := strconv.ParseUint(since, 10, 64)
+		n, err := strconv.ParseUint(o.since, 10, 64)
 		if err != nil {
-			return usageErr(hint, "--since: %q is not a sequence number (the high-water mark a previous export printed)", since)
+			return usageErr(hint, "--since: %q is not a sequence number (the high-water mark a previous export printed)", o.since)
 		}
 		o.filter.Since, o.sinceOK = n, true
 	}
@@ -139,24 +230,27 @@ func (o *exportOpts) check(ids, since string) error {
 }
 
 // exportJSONL writes one record per line (or one pair per line).
-func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout, stderr io.Writer, log *slog.Logger) (int, error) {
+func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout io.Writer, stderr *console, log *slog.Logger) (int, error) {
 	out, err := openOutput(o.out, stdout)
 	if err != nil {
 		return 0, err
 	}
 	defer out.abort()
-	total := 0
-	if isTerminal(stderr) {
+	total := int64(0)
+	if stderr.isTTY() && !o.paired {
 		// Count first, for the progress bar's total.
 		_ = db.ScanDocs(func(d *store.Doc) error {
-			total++
+			if o.filter.Match(d) {
+				total++
+			}
 			return nil
 		})
 	}
 	var n, onlyOne int
-	start := time.Now()
-	prog := startProgress(stderr, isTerminal(stderr), log, 30*time.Second, func() progressSnap {
-		return progressSnap{Done: int64(n), Total: int64(total), Unit: "records", Rate: float64(n) / max(time.Since(start).Seconds(), 0.001), RateOf: "records"}
+	var done atomic.Int64 // n, for the progress goroutine
+	prog := startProgress(stderr, log, 30*time.Second, func() progressSnap {
+		d := done.Load()
+		return progressSnap{Done: d, Total: total, Unit: "records", Count: d, CountOf: "records"}
 	})
 	defer prog.stop()
 	if o.paired {
@@ -175,9 +269,11 @@ func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout, stder
 				return err
 			}
 			n++
+			done.Store(int64(n))
 			return nil
 		})
 	}
+	prog.stop()
 	if err != nil {
 		return n, err
 	}

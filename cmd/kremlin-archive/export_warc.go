@@ -3,21 +3,41 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
+	"math"
+	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/warc"
 )
 
-// exportWARC writes the stored captures as WARC/1.1 files into o.out.
+// exportWARC writes the stored captures as WARC/1.1: rotated files in the
+// directory o.out, or (o.warcFile) the single file o.out, written in a
+// temporary directory beside it and renamed into place when complete.
 // Nothing touches the network.
-func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writer, log *slog.Logger) (int, error) {
+func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr *console, log *slog.Logger) (int, error) {
+	dir, prefix, maxSize := o.out, "", int64(0)
+	if o.warcFile {
+		tmp, err := os.MkdirTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".tmp-*")
+		if err != nil {
+			return 0, fmt.Errorf("create output in %s: %w", filepath.Dir(o.out), err)
+		}
+		defer os.RemoveAll(tmp)
+		dir, maxSize = tmp, math.MaxInt64
+		prefix = strings.TrimSuffix(filepath.Base(o.out), ".warc.gz")
+		if prefix == "" || strings.ContainsFunc(prefix, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
+			prefix = "" // the writer's default
+		}
+	}
 	w, err := warc.NewWriter(warc.Options{
-		Dir:      o.out,
-		Software: "kremlin-archive/1.0",
+		Dir:         dir,
+		Prefix:      prefix,
+		MaxFileSize: maxSize,
+		Software:    "kremlin-archive/" + buildVersion(),
 		Info: map[string]string{
 			"description": "Website of the President of Russia (kremlin.ru, en.kremlin.ru), archived by kremlin-archive",
 			"isPartOf":    "kremlin-archive " + filepath.Base(db.Path()),
@@ -27,9 +47,10 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writ
 		return 0, err
 	}
 	n := 0
-	start := time.Now()
-	prog := startProgress(stderr, isTerminal(stderr), log, 30*time.Second, func() progressSnap {
-		return progressSnap{Done: int64(n), Unit: "captures", Rate: float64(n) / max(time.Since(start).Seconds(), 0.001), RateOf: "captures"}
+	var done atomic.Int64
+	prog := startProgress(stderr, log, 30*time.Second, func() progressSnap {
+		d := done.Load()
+		return progressSnap{Unit: "captures", Count: d, CountOf: "captures"}
 	})
 	err = db.ScanCaptures(o.filter, !o.current, func(c *store.Capture) error {
 		if err := ctx.Err(); err != nil {
@@ -39,6 +60,7 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writ
 			return err
 		}
 		n++
+		done.Store(int64(n))
 		return nil
 	})
 	prog.stop()
@@ -56,6 +78,25 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr io.Writ
 		return 0, fmt.Errorf("WARC export failed, nothing was kept (run the same command again: it starts over): %w", err)
 	}
 	st := w.Stats()
-	fmt.Fprintf(stderr, "WARC files in %s: %v\n", o.out, st.Files)
+	if !o.warcFile {
+		fmt.Fprintf(stderr, "WARC files in %s: %v\n", o.out, st.Files)
+		return n, nil
+	}
+	switch len(st.Files) {
+	case 0:
+		fmt.Fprintf(stderr, "no capture matches; %s not written\n", o.out)
+		return 0, nil
+	case 1:
+	default:
+		return n, fmt.Errorf("WARC export to %s: %d files written where one was asked for", o.out, len(st.Files))
+	}
+	if err := os.Rename(filepath.Join(dir, st.Files[0]), o.out); err != nil {
+		return n, err
+	}
+	if d, err := os.Open(filepath.Dir(o.out)); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+	fmt.Fprintf(stderr, "WARC file: %s\n", o.out)
 	return n, nil
 }

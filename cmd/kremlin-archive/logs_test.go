@@ -142,7 +142,7 @@ func TestLogs_TextNotATerminal(t *testing.T) {
 		}
 		if strings.Contains(l, "msg=progress") {
 			progress++
-			if !strings.Contains(l, "stats=") || !strings.Contains(l, "rate=") {
+			if !strings.Contains(l, " new=") || !strings.Contains(l, " rate=") || !strings.Contains(l, " requests=") {
 				t.Errorf("progress line without figures: %q", l)
 			}
 		}
@@ -269,8 +269,10 @@ func TestLogs_MetricsFile(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{"kremlin_archive_documents", map[string]string{"lang": "en"}, float64(len(site.Docs()))},
-		{"kremlin_archive_documents", map[string]string{"lang": "ru"}, 0},
+		{"kremlin_archive_documents", map[string]string{"lang": "en", "source": "live"}, float64(len(site.Docs()))},
+		{"kremlin_archive_documents", map[string]string{"lang": "en", "source": "wayback"}, 0},
+		{"kremlin_archive_documents", map[string]string{"lang": "ru", "source": "live"}, 0},
+		{"kremlin_archive_documents", map[string]string{"lang": "ru", "source": "wayback"}, 0},
 		{"kremlin_archive_last_run_exit_code", bf, 0},
 		{"kremlin_archive_last_run_documents_new", bf, float64(len(site.Docs()))},
 		{"kremlin_archive_last_run_documents_updated", bf, 0},
@@ -305,7 +307,7 @@ func TestLogs_MetricsFile(t *testing.T) {
 	if v := promValue(t, ss, "kremlin_archive_failing_documents", nil); v != 1 {
 		t.Errorf("failing documents %v, want 1", v)
 	}
-	if v := promValue(t, ss, "kremlin_archive_documents", map[string]string{"lang": "en"}); v != float64(len(site.Docs())-1) {
+	if v := promValue(t, ss, "kremlin_archive_documents", map[string]string{"lang": "en", "source": "live"}); v != float64(len(site.Docs())-1) {
 		t.Errorf("documents %v, want %d", v, len(site.Docs())-1)
 	}
 	// Written atomically: nothing but the file in its directory.

@@ -3,7 +3,8 @@
 // pages and parsed records in one bbolt file, crawled politely, resumable
 // after any stop, exportable as JSONL and WARC.
 //
-// Run `kremlin-archive help` for the commands and exit codes.
+// Run `kremlin-archive help` for the commands and exit codes, and
+// `kremlin-archive COMMAND --help` for each command.
 package main
 
 import (

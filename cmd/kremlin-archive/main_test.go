@@ -512,7 +512,7 @@ func TestUsageErrors(t *testing.T) {
 		want string
 	}{
 		{[]string{"frobnicate"}, "unknown command"},
-		{[]string{"crawl", "--nope"}, "flag provided but not defined"},
+		{[]string{"crawl", "--nope"}, "unknown flag: --nope"},
 		{[]string{"backfill", "--from", "yesterday"}, "YYYY-MM-DD"},
 		{[]string{"backfill", "--from", "2020-02-01", "--to", "2020-01-01"}, "after"},
 		{[]string{"show", "abc"}, "not a document ID"},

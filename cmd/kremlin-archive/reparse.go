@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler"
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
@@ -13,12 +14,34 @@ import (
 	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
-func runReparse(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("reparse")
-	lang := fs.String("lang", "", "only this language")
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
+func newReparseCmd(c *common) *cobra.Command {
+	var lang string
+	cmd := &cobra.Command{
+		Use:   "reparse",
+		Short: "rebuild every parsed record from the stored raw pages (offline)",
+		Long: `Rebuilds every parsed record from the stored raw pages, without a single
+request, after a parser change (kremlin-archive version shows the parser
+version); reports how many changed. Changed records get a new change
+number, so the next incremental export carries them.`,
+		Example: `  kremlin-archive reparse
+  kremlin-archive reparse --lang ru`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if lang != "" && lang != "en" && lang != "ru" {
+				return usageErr("kremlin-archive reparse --lang ru", "--lang must be en or ru (got %q)", lang)
+			}
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			return runReparse(cmd.Context(), c, lang, commandLine(cmd))
+		},
 	}
+	cmd.Flags().StringVar(&lang, "lang", "", "only this language (en or ru)")
+	return cmd
+}
+
+func runReparse(ctx context.Context, c *common, lang string, args []string) error {
+	stdout := c.stdout
 	canon := map[string]string{}
 	for _, s := range c.cfg.Sites {
 		canon[s.Lang] = s.Canonical
@@ -52,7 +75,7 @@ func runReparse(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	onErr := func(l string, id int64, v int, err error) {
 		c.log.Warn("stored page no longer parses as a document; its record is kept", "lang", l, "id", id, "version", v, "err", err)
 	}
-	st, err := db.Reparse(*lang, fn, onErr, func(done int) {
+	st, err := db.Reparse(lang, fn, onErr, func(done int) {
 		if done%5000 < 64 {
 			c.log.Info("reparse progress", "documents", done)
 		}

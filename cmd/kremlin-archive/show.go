@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
@@ -18,26 +19,61 @@ import (
 // ErrNotArchived means the asked document is not in the archive.
 var ErrNotArchived = errors.New("not in the archive")
 
-func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("show")
-	lang := fs.String("lang", "", "en or ru (default: every language the document exists in)")
-	raw := fs.Bool("raw", false, "print the raw page body exactly as received")
-	versions := fs.Bool("versions", false, "list the stored versions")
-	version := fs.Int("version", 0, "show this version (1 = oldest; default: current)")
-	pos, err := c.parse(fs, args, stderr, 1)
-	if err != nil {
-		return err
+// showOptions are the flags of show.
+type showOptions struct {
+	lang     string
+	raw      bool
+	versions bool
+	version  int
+}
+
+func newShowCmd(c *common) *cobra.Command {
+	var o showOptions
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "one document as JSON (both languages), its raw page or its versions",
+		Long: `Prints a document's record as JSON: both languages keyed "en" and "ru", or
+one with --lang. --raw prints the page body exactly as received (one
+language); --versions lists the stored versions with the fields that
+changed; --version N shows an older version (1 = oldest). A document that
+is not archived says whether it is pending or failing and why.`,
+		Example: `  kremlin-archive show 71326
+  kremlin-archive show 71326 --lang ru --raw > 71326.html
+  kremlin-archive show 71326 --versions
+  kremlin-archive show 71326 --lang en --version 1`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr("kremlin-archive show 71326 --lang en", "show takes one document ID (got %d arguments)", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usageErr("kremlin-archive show 71326", "%q is not a document ID (a positive number, e.g. the 71326 of /events/president/news/71326)", args[0])
+			}
+			if o.lang != "" && o.lang != "en" && o.lang != "ru" {
+				return usageErr("kremlin-archive show 71326 --lang ru", "--lang must be en or ru (got %q)", o.lang)
+			}
+			if o.version < 0 {
+				return usageErr(fmt.Sprintf("kremlin-archive show %d --versions", id), "--version must be a version number: 1 is the oldest (got %d)", o.version)
+			}
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			return runShow(cmd.Context(), c, id, o)
+		},
 	}
-	if len(pos) != 1 {
-		return usageErr("kremlin-archive show 71326 --lang en", "show takes one document ID")
-	}
-	id, err := strconv.ParseInt(pos[0], 10, 64)
-	if err != nil || id <= 0 {
-		return usageErr("kremlin-archive show 71326", "%q is not a document ID (a positive number, e.g. the 71326 of /events/president/news/71326)", pos[0])
-	}
-	if *lang != "" && *lang != "en" && *lang != "ru" {
-		return usageErr("kremlin-archive show 71326 --lang ru", "--lang must be en or ru (got %q)", *lang)
-	}
+	f := cmd.Flags()
+	f.StringVar(&o.lang, "lang", "", "en or ru (default: every language the document exists in)")
+	f.BoolVar(&o.raw, "raw", false, "print the raw page body exactly as received (needs --lang when both exist)")
+	f.BoolVar(&o.versions, "versions", false, "list the stored versions and the fields that changed")
+	f.IntVar(&o.version, "version", 0, "show this version (1 = oldest; default: the current one)")
+	return cmd
+}
+
+func runShow(ctx context.Context, c *common, id int64, o showOptions) error {
+	stdout := c.stdout
 	db, err := c.openDB(true)
 	if err != nil {
 		return err
@@ -45,10 +81,11 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer db.Close()
 
 	langs := []string{"en", "ru"}
-	if *lang != "" {
-		langs = []string{*lang}
+	if o.lang != "" {
+		langs = []string{o.lang}
 	}
 	var found []string
+	docs := map[string]*store.Doc{}
 	for _, l := range langs {
 		d, err := db.Doc(l, id)
 		if err != nil {
@@ -56,26 +93,35 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if d != nil {
 			found = append(found, l)
+			docs[l] = d
 		}
 	}
 	if len(found) == 0 {
 		return notArchived(db, langs, id)
 	}
-	if *raw {
+	if o.version > 0 {
+		for _, l := range found {
+			if n := docs[l].Versions; o.version > n {
+				return usageErr(fmt.Sprintf("kremlin-archive show %d --lang %s --version %d   (or --versions to list them)", id, l, n),
+					"document %s/%d has %d version(s); there is no version %d", l, id, n, o.version)
+			}
+		}
+	}
+	if o.raw {
 		if len(found) > 1 {
 			return usageErr(fmt.Sprintf("kremlin-archive show %d --raw --lang en", id), "document %d exists in %s; --raw needs --lang", id, strings.Join(found, " and "))
 		}
-		r, err := db.RawResponse(found[0], id, *version)
+		r, err := db.RawResponse(found[0], id, o.version)
 		if err != nil {
 			return err
 		}
 		if r == nil {
-			return fmt.Errorf("document %s/%d has no version %d", found[0], id, *version)
+			return fmt.Errorf("document %s/%d: the raw page of version %d is missing from the archive (run kremlin-archive verify)", found[0], id, max(o.version, docs[found[0]].Versions))
 		}
 		_, err = stdout.Write(r.Body)
 		return err
 	}
-	if *versions {
+	if o.versions {
 		for _, l := range found {
 			vs, err := db.Versions(l, id)
 			if err != nil {
@@ -101,26 +147,19 @@ func runShow(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	out := map[string]*record.Record{}
 	for _, l := range found {
-		d, err := db.Doc(l, id)
+		r, err := db.Record(l, id, o.version)
 		if err != nil {
 			return err
 		}
-		r, err := db.Record(l, id, *version)
-		if err != nil {
-			return err
-		}
-		if r == nil {
-			return fmt.Errorf("document %s/%d has no version %d", l, id, *version)
-		}
-		r.Version = d.Versions
+		r.Version = docs[l].Versions
 		r.Normalize()
 		out[l] = r
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
-	if *lang != "" {
-		return enc.Encode(out[*lang])
+	if o.lang != "" {
+		return enc.Encode(out[o.lang])
 	}
 	return enc.Encode(out)
 }

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
@@ -41,25 +43,46 @@ type langStats struct {
 	NewestDate string         `json:"newest_date,omitempty"`
 }
 
-func runStats(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("stats")
-	asJSON := fs.Bool("json", false, "print JSON")
-	storage := fs.Bool("storage", false, "also measure compression (reads every stored page header)")
-	db, err := c.openRead(fs, args, stderr)
+func newStatsCmd(c *common) *cobra.Command {
+	var asJSON, storage bool
+	cmd := &cobra.Command{
+		Use:   "stats",
+		Short: "what is archived, what failed, cool-downs, listings, last runs",
+		Long: `Documents per language and listing, versions, IDs present in both
+languages, listings (complete, walk in progress), hosts (cool-downs,
+robots.txt), the frontier with every failing document and its last error,
+and the last runs. --storage also measures compression.`,
+		Example: `  kremlin-archive stats
+  kremlin-archive stats --json | jq '.languages.en.documents'`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			return runStats(cmd.Context(), c, asJSON, storage)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&storage, "storage", false, "also measure compression (reads every stored page header)")
+	return cmd
+}
+
+func runStats(ctx context.Context, c *common, asJSON, storage bool) error {
+	db, err := c.openDB(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rep, err := buildStats(db, *storage)
+	rep, err := buildStats(db, storage)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
+	if asJSON {
+		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		return enc.Encode(rep)
 	}
-	printStats(stdout, rep)
+	printStats(c.stdout, rep)
 	return nil
 }
 
@@ -238,21 +261,46 @@ func printRuns(w io.Writer, runs []store.Run) {
 	tw.Flush()
 }
 
-func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("runs")
-	n := fs.Int("n", 20, "how many runs to list (0 = all)")
-	asJSON := fs.Bool("json", false, "print JSON lines")
-	db, err := c.openRead(fs, args, stderr)
+func newRunsCmd(c *common) *cobra.Command {
+	var n int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "the run ledger: one line per run",
+		Long: `The run ledger, newest first: start, duration, mode, status, exit code,
+new / updated / unchanged / failed documents, requests, throttling events,
+then the error of each run that ended with one. A run whose process was
+killed shows as "crashed" once the next run starts.`,
+		Example: `  kremlin-archive runs
+  kremlin-archive runs -n 5 --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if n < 0 {
+				return usageErr("kremlin-archive runs -n 20", "-n must not be negative (0 = all runs)")
+			}
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			return runRuns(cmd.Context(), c, n, asJSON)
+		},
+	}
+	cmd.Flags().IntVarP(&n, "limit", "n", 20, "how many runs to list (0 = all)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per run")
+	return cmd
+}
+
+func runRuns(ctx context.Context, c *common, n int, asJSON bool) error {
+	db, err := c.openDB(true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	runs, err := db.Runs(*n)
+	runs, err := db.Runs(n)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
+	if asJSON {
+		enc := json.NewEncoder(c.stdout)
 		for i := range runs {
 			if err := enc.Encode(&runs[i]); err != nil {
 				return err
@@ -260,13 +308,28 @@ func runRuns(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return nil
 	}
-	printRuns(stdout, runs)
+	printRuns(c.stdout, runs)
 	for _, r := range runs {
 		if r.Error != "" {
-			fmt.Fprintf(stdout, "  run %d: %s\n", r.ID, r.Error)
+			printRunError(c.stdout, r)
 		}
 	}
 	return nil
+}
+
+// printRunError prints a run's error, continuation lines indented under
+// the first (errors of several hosts come one per line).
+func printRunError(w io.Writer, r store.Run) {
+	head := fmt.Sprintf("  run %d: ", r.ID)
+	pad := strings.Repeat(" ", len(head))
+	lines := strings.Split(strings.TrimRight(r.Error, "\n"), "\n")
+	for i, l := range lines {
+		if i == 0 {
+			fmt.Fprintln(w, head+l)
+		} else {
+			fmt.Fprintln(w, pad+l)
+		}
+	}
 }
 
 func sortedKeys[V any](m map[string]V) []string {

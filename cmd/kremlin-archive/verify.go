@@ -7,15 +7,35 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
 // ErrCorrupt means verify found problems.
 var ErrCorrupt = errors.New("the archive has problems")
 
-func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("verify")
-	db, err := c.openRead(fs, args, stderr)
+func newVerifyCmd(c *common) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify",
+		Short: "re-read every stored page and record; check digests and indexes",
+		Long: `Re-reads the whole archive: bbolt's own page check, every raw body against
+its SHA-256, every record decoded, the indexes checked against each other.
+Prints each problem with the document it concerns; exits 1 when there is
+any.`,
+		Example: "  kremlin-archive verify --db /srv/kremlin/kremlin.db",
+		Args:    noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			return runVerify(cmd.Context(), c, c.stdout)
+		},
+	}
+}
+
+func runVerify(ctx context.Context, c *common, stdout io.Writer) error {
+	db, err := c.openDB(true)
 	if err != nil {
 		return err
 	}
