@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
@@ -236,6 +237,9 @@ func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout io.Wri
 		return 0, err
 	}
 	defer out.abort()
+	if f, ok := stdout.(*os.File); ok && out.tmp == nil && term.IsTerminal(int(f.Fd())) {
+		stderr.noBar() // records go to the same terminal: a bar would cut into them
+	}
 	total := int64(0)
 	if stderr.isTTY() && !o.paired {
 		// Count first, for the progress bar's total.

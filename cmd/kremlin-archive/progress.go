@@ -38,7 +38,20 @@ func newConsole(w io.Writer) *console {
 }
 
 // isTTY reports whether the console is a terminal (a bar is shown).
-func (c *console) isTTY() bool { return c.tty }
+func (c *console) isTTY() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tty
+}
+
+// noBar turns the bar off (progress is logged instead), e.g. when data
+// goes to the same terminal.
+func (c *console) noBar() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.erase()
+	c.tty, c.bar = false, ""
+}
 
 func (c *console) Write(p []byte) (int, error) {
 	c.mu.Lock()
@@ -54,11 +67,11 @@ func (c *console) Write(p []byte) (int, error) {
 
 // setBar shows line as the progress bar (on a terminal only).
 func (c *console) setBar(line string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if !c.tty {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	c.bar = line
 	c.erase()
 	c.draw()
