@@ -161,7 +161,8 @@ type worker struct {
 	g     *gate
 	ro    RunOptions
 	drift *driftMonitor
-	start time.Time            // when this run began: each document is tried once per run
+	start time.Time // when this run began: each document is tried once per run
+
 	walks map[string]*walkSize // planned walks, for the progress display
 }
 

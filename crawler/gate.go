@@ -31,21 +31,22 @@ type gate struct {
 	log   *slog.Logger
 	stats *Stats
 
-	robots      map[string]*robotsRules // by origin (scheme://host:port)
-	crawlDelay  time.Duration           // from robots.txt
-	last        time.Time               // end of the last exchange
-	pauseUntil  time.Time               // extra wait after an error or refusal
-	pauseWhy    string                  // what pauseUntil waits for, for the log
-	pauseLogged bool                    // the caller logged the pause already
-	answered    bool                    // the host answered at least once this run
-	refusals    int                     // consecutive refusals (403, anti-bot pages), kept in the store too
-	stored      int                     // the refusal count the store holds
-	failStreak  int                     // consecutive requests that failed for good
-	refused     error                   // set once the host is given up for this run
-	own         map[string]bool         // the host's own origins (hostScope); nil = every origin
-	badOrigins  map[string]error        // other origins found unusable in this run (OriginError)
-	hadRefusal  bool                    // any refusal this run
-	rng         *rand.Rand
+	robots     map[string]*robotsRules // by origin (scheme://host:port)
+	crawlDelay time.Duration           // from robots.txt
+	last       time.Time               // end of the last exchange
+	pauseUntil time.Time               // extra wait after an error or refusal
+	refusals   int                     // consecutive refusals (403, anti-bot pages), kept in the store too
+	stored     int                     // the refusal count the store holds
+	failStreak int                     // consecutive requests that failed for good
+	refused    error                   // set once the host is given up for this run
+	own        map[string]bool         // the host's own origins (hostScope); nil = every origin
+	badOrigins map[string]error        // other origins found unusable in this run (OriginError)
+	hadRefusal bool                    // any refusal this run
+	rng        *rand.Rand
+
+	pauseWhy    string // what pauseUntil waits for, for the log
+	pauseLogged bool   // the caller logged the pause already
+	answered    bool   // the host answered at least once this run
 }
 
 // failStreakLimit is how many documents in a row may fail (network errors,
