@@ -13,7 +13,7 @@ import (
 // ParserVersion is stamped into every record (parser_version). Bump it
 // whenever a change of the parser can change any record, then run
 // `kremlin-archive reparse`.
-const ParserVersion = 1
+const ParserVersion = 2
 
 // Kind is what a fetched page is.
 type Kind int

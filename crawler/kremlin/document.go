@@ -196,7 +196,9 @@ func (d *docParser) parse() {
 	if body == nil {
 		d.warn("no body (.read__internal_content)")
 	} else {
-		r.Text, r.Turns = buildTurns(bodyParagraphs(body))
+		var links []string
+		r.Text, r.Turns, links = buildTurns(bodyParagraphs(body))
+		d.speakers(links)
 		if r.Text == "" && !r.IsAnnouncement && !hasMedia(body) {
 			d.warn("no body text")
 		}
@@ -448,9 +450,11 @@ var tagKeys = map[string]string{
 	"persons": "persons", "лица": "persons",
 }
 
-// tags reads the tag columns (hidden items included, "N more" skipped).
+// tags reads the tag columns (hidden items included, "N more" skipped) and
+// the catalog key of each tag.
 func (d *docParser) tags() {
 	tags := map[string][]string{}
+	keys := map[string][]*string{}
 	d.doc.Find(".read__tagscol").Each(func(_ int, col *goquery.Selection) {
 		if col.ParentsFiltered(".read__download").Length() > 0 || col.Find(".read__download_title").Length() > 0 {
 			return
@@ -462,6 +466,7 @@ func (d *docParser) tags() {
 			d.warn("unknown tag heading %q", heading)
 		}
 		var vals []string
+		var ks []*string
 		col.Find("li").Each(func(_ int, li *goquery.Selection) {
 			if li.HasClass("read__tagsmore") {
 				return
@@ -475,11 +480,18 @@ func (d *docParser) tags() {
 			}
 			if t := nodeText(a.Get(0)); t != "" {
 				vals = append(vals, t)
+				var k *string
+				if ck, ok := CatalogKey(a.AttrOr("href", "")); ok {
+					k = record.Str(ck)
+				}
+				ks = append(ks, k)
 			}
 		})
 		if len(vals) > 0 {
 			tags[key] = append(tags[key], vals...)
+			keys[key] = append(keys[key], ks...)
 		}
 	})
 	d.rec.Tags = tags
+	d.rec.TagKeys = keys
 }

@@ -234,6 +234,10 @@ func hasBlockDescendant(n *html.Node, depth int) bool {
 type seg struct {
 	text string
 	bold bool
+	// person is the catalog key ("persons/90") of the person link the
+	// text sits in. A seg with empty text and a person marks a hover card
+	// standing on its own after a name.
+	person string
 }
 
 // paragraph is one body paragraph as a sequence of text pieces.
@@ -251,8 +255,9 @@ func (p paragraph) String() string {
 	return clean(b.String())
 }
 
-// collectSegs appends the text pieces of n's subtree to out.
-func collectSegs(n *html.Node, bold bool, out paragraph, depth int) paragraph {
+// collectSegs appends the text pieces of n's subtree to out. person is
+// the person link n sits in ("" for none).
+func collectSegs(n *html.Node, bold bool, person string, out paragraph, depth int) paragraph {
 	if depth > maxDepth {
 		return out
 	}
@@ -260,27 +265,45 @@ func collectSegs(n *html.Node, bold bool, out paragraph, depth int) paragraph {
 		switch c.Type {
 		case html.TextNode:
 			if c.Data != "" {
-				out = append(out, seg{c.Data, bold})
+				out = append(out, seg{c.Data, bold, person})
 			}
 		case html.ElementNode:
 			if skipped(c) {
+				if person == "" && hasClass(c, "read__tooltip") {
+					if tl := findTooltipLink(c, 0); tl != nil {
+						if k := personKey(attr(tl, "data-href")); k != "" {
+							out = append(out, seg{"", bold, k})
+						}
+					}
+				}
 				continue
 			}
 			switch {
 			case c.DataAtom == atom.Br:
-				out = append(out, seg{" ", bold})
+				out = append(out, seg{" ", bold, person})
 			case c.DataAtom == atom.B || c.DataAtom == atom.Strong:
-				out = collectSegs(c, true, out, depth+1)
+				out = collectSegs(c, true, person, out, depth+1)
 			case isBlock(c.DataAtom):
-				out = append(out, seg{" ", bold})
-				out = collectSegs(c, bold, out, depth+1)
-				out = append(out, seg{" ", bold})
+				out = append(out, seg{" ", bold, person})
+				out = collectSegs(c, bold, person, out, depth+1)
+				out = append(out, seg{" ", bold, person})
 			default:
-				out = collectSegs(c, bold, out, depth+1)
+				out = collectSegs(c, bold, innerPerson(c, person), out, depth+1)
 			}
 		}
 	}
 	return out
+}
+
+// innerPerson is the person link inside element c: c's own when c is a
+// person link, else the enclosing one.
+func innerPerson(c *html.Node, person string) string {
+	if c.DataAtom == atom.A {
+		if k := anchorPerson(c); k != "" {
+			return k
+		}
+	}
+	return person
 }
 
 // bodyParagraphs splits the article body into paragraphs: every p (also
@@ -321,7 +344,7 @@ func (w *bodyWalker) walk(n *html.Node, depth int) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		switch c.Type {
 		case html.TextNode:
-			w.inline = append(w.inline, seg{c.Data, false})
+			w.inline = append(w.inline, seg{c.Data, false, ""})
 		case html.ElementNode:
 			if skipped(c) {
 				continue
@@ -329,16 +352,16 @@ func (w *bodyWalker) walk(n *html.Node, depth int) {
 			a := c.DataAtom
 			switch {
 			case a == atom.Br:
-				w.inline = append(w.inline, seg{" ", false})
+				w.inline = append(w.inline, seg{" ", false, ""})
 			case isLeafBlock(a) && !hasBlockDescendant(c, 0):
 				w.flush()
-				w.emit(collectSegs(c, false, nil, depth+1))
+				w.emit(collectSegs(c, false, "", nil, depth+1))
 			case isBlock(a) || hasBlockDescendant(c, 0):
 				w.flush()
 				w.walk(c, depth+1)
 				w.flush()
 			default:
-				w.inline = collectSegs(c, a == atom.B || a == atom.Strong, w.inline, depth+1)
+				w.inline = collectSegs(c, a == atom.B || a == atom.Strong, innerPerson(c, ""), w.inline, depth+1)
 			}
 		}
 	}

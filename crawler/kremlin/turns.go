@@ -43,6 +43,10 @@ type label struct {
 	speaker string
 	note    string
 	rest    string // the speech that follows the colon in the same paragraph
+	// person is the catalog key of the person link (or hover card) that
+	// ends the label ("Defence Minister <a …/persons/90/…>Sergei Shoigu</a>"),
+	// "" when there is none.
+	person string
 }
 
 // detectLabel reports whether paragraph p opens a speaker turn.
@@ -119,12 +123,14 @@ func detectLabel(p paragraph) (label, bool) {
 	}
 
 	var raw, notes string
+	labelEnd := -1 // where the label text ends (before notes and colon)
 	if colon >= 0 {
 		raw = full[i0:colon]
 		// What the bold run swallowed after the colon.
 		if r, _ := utf8.DecodeRuneInString(full[colon+1:]); unicode.IsDigit(r) || r == '/' {
 			return label{}, false // a time (10:30) or a URL, not a label
 		}
+		labelEnd = colon
 		swallowed := strings.TrimFunc(full[colon+1:boldEnd], unicode.IsSpace)
 		if swallowed != "" && !shortSwallow(swallowed) && !nameLike(clean(raw)) {
 			return label{}, false
@@ -155,6 +161,7 @@ func detectLabel(p paragraph) (label, bool) {
 		}
 		colon = j
 		raw = full[i0:boldEnd]
+		labelEnd = boldEnd
 		notes = joinNotes(ns)
 	}
 
@@ -169,7 +176,57 @@ func detectLabel(p paragraph) (label, bool) {
 	if !validSpeaker(speaker) {
 		return label{}, false
 	}
-	return label{speaker: speaker, note: notes, rest: clean(full[colon+1:])}, true
+	person := labelPerson(p, starts, full, i0, labelEnd)
+	return label{speaker: speaker, note: notes, rest: clean(full[colon+1:]), person: person}, true
+}
+
+// labelPerson returns the person link (or hover card) that ends the label
+// full[i0:end]: only spaces, punctuation and parenthesised notes may
+// follow it. A link in the middle of a label ("Adviser to <a>…</a> Ivan
+// Petrov") names someone else.
+func labelPerson(p paragraph, starts []int, full string, i0, end int) string {
+	var key string
+	begin, runBegin := -1, -1 // where the link's text starts
+	for i, s := range p {
+		if i == 0 || p[i-1].person != s.person {
+			runBegin = starts[i]
+		}
+		if s.person == "" || starts[i] < i0 || starts[i] > end {
+			continue
+		}
+		if e := min(starts[i+1], end); onlyTrailer(full[e:end]) {
+			key, begin = s.person, max(runBegin, i0)
+		} else {
+			key, begin = "", -1
+		}
+	}
+	if key == "" {
+		return ""
+	}
+	// "Vladimir Putin and <a>Alexander Lukashenko</a>": not one speaker.
+	if before := nameTokens(full[i0:begin]); joinedAt(append(before, nameTok{}), len(before)) {
+		return ""
+	}
+	return key
+}
+
+// onlyTrailer reports whether s holds no letter or digit outside
+// parentheses.
+func onlyTrailer(s string) bool {
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')':
+			if depth > 0 {
+				depth--
+			}
+		case depth == 0 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			return false
+		}
+	}
+	return true
 }
 
 // matchParen returns the index of the ')' matching the '(' at i, or -1.
@@ -284,7 +341,9 @@ func nameLike(s string) bool {
 }
 
 // buildTurns assembles speaker turns and the body text from paragraphs.
-func buildTurns(paras []paragraph) (text string, turns []record.Turn) {
+// links holds, for each turn, the person link that ends its label ("" for
+// none).
+func buildTurns(paras []paragraph) (text string, turns []record.Turn, links []string) {
 	texts := make([]string, 0, len(paras))
 	var cur *record.Turn
 	var parts []string
@@ -303,6 +362,7 @@ func buildTurns(paras []paragraph) (text string, turns []record.Turn) {
 		if l, ok := detectLabel(p); ok {
 			finish()
 			cur = &record.Turn{Speaker: l.speaker, Note: l.note}
+			links = append(links, l.person)
 			parts = parts[:0]
 			if l.rest != "" {
 				parts = append(parts, l.rest)
@@ -314,5 +374,5 @@ func buildTurns(paras []paragraph) (text string, turns []record.Turn) {
 		}
 	}
 	finish()
-	return strings.Join(texts, "\n\n"), turns
+	return strings.Join(texts, "\n\n"), turns, links
 }

@@ -27,7 +27,8 @@ func parseBody(t *testing.T, fragment string) (string, []record.Turn) {
 		}
 	}
 	find(doc)
-	return buildTurns(bodyParagraphs(body))
+	text, turns, _ := buildTurns(bodyParagraphs(body))
+	return text, turns
 }
 
 const tip = `<span class="read__tooltip tooltip_person hidden masha-ignore"> <span class="tooltip__text"> <span class="tooltip_title tooltip_link">Shoigu Sergei</span><span class="tooltip_description_dark">Minister of Defence</span></span> </span>`
