@@ -49,14 +49,88 @@ func Expected(d Doc) ExpectedRecord {
 	for _, t := range d.Tags {
 		if rec.Tags == nil {
 			rec.Tags = map[string][]string{}
+			rec.TagKeys = map[string][]*string{}
 		}
 		rec.Tags[t.Kind] = append(rec.Tags[t.Kind], normalize(t.Text))
+		rec.TagKeys[t.Kind] = append(rec.TagKeys[t.Kind], tagKey(t.Href))
 	}
 	texts := ExpectedParagraphs(d)
 	rec.Text = strings.Join(texts, "\n\n")
 	rec.Turns = expectedTurns(d)
+	pageKeys := PageSpeakerKeys(d)
+	for i := range rec.Turns {
+		rec.Turns[i].SpeakerKey = pageKeys[i]
+	}
 	rec.Normalize()
 	return rec
+}
+
+// tagKey is RECORD.md's tag key of a catalogue path:
+// "/catalog/regions/SEV/events" -> "regions/SEV".
+func tagKey(href string) *string {
+	segs := strings.Split(strings.Trim(href, "/"), "/")
+	if len(segs) < 3 || segs[0] != "catalog" {
+		return nil
+	}
+	return record.Str(segs[1] + "/" + segs[2])
+}
+
+// SpeakerKeys returns the true speaker of each turn of d (RECORD.md
+// speaker_key): the person's catalogue key, the head of state's key, or
+// nil for people without a catalogue page and labels naming no one. A
+// parser can find only part of it from the page alone (PageSpeakerKeys);
+// the rest needs the archive (other pages, the other language).
+func SpeakerKeys(d Doc) []*string {
+	var out []*string
+	for _, p := range turnParas(d) {
+		if p.Who == "" {
+			out = append(out, nil)
+		} else {
+			out = append(out, record.Str(p.Who))
+		}
+	}
+	return out
+}
+
+// PageSpeakerKeys returns the speaker keys a parser finds from the page of
+// d alone: the head of state's labels, and every catalogue person who is
+// linked somewhere on the page (the first mention of a person is a person
+// link with a hover card) or carries a persons tag. The generator's labels
+// always hold the person's name (or, in Russian, initial and surname), and
+// no two of its persons share a surname, so each such label has one match.
+func PageSpeakerKeys(d Doc) []*string {
+	known := map[string]bool{}
+	for _, t := range d.Tags {
+		if t.Kind == TagPersons {
+			if k := tagKey(t.Href); k != nil {
+				known[*k] = true
+			}
+		}
+	}
+	for _, p := range d.Paragraphs {
+		for _, l := range p.Links {
+			known["persons/"+itoa(int64(l.ID))] = true
+		}
+	}
+	truth := SpeakerKeys(d)
+	out := make([]*string, len(truth))
+	for i, k := range truth {
+		if k != nil && (*k == record.HeadOfStateKey || known[*k]) {
+			out[i] = k
+		}
+	}
+	return out
+}
+
+// turnParas are the turn-opening paragraphs of d that yield a turn.
+func turnParas(d Doc) []Para {
+	var out []Para
+	for _, p := range d.Paragraphs {
+		if p.Kind == ParaTurn && normalize(paraVisible(p, p.Text)) != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // wallClock re-reads t's wall clock in Europe/Moscow at minute precision,

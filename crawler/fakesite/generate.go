@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
 // docKind is the generator's document type.
@@ -241,6 +243,14 @@ type gen struct {
 	r    *rand.Rand
 	lang string
 	li   int
+	// aux draws the speaker-analysis extras (generic labels, persons tags
+	// of transcript participants) without disturbing r's sequence, so
+	// corpora keep their shape for a given seed.
+	aux *rand.Rand
+	// local draws what differs between the two languages of one event
+	// (a label linked on one host only).
+	local *rand.Rand
+	t     time.Time // publication time
 }
 
 func (g *gen) pick(n int) int { return g.r.IntN(n) }
@@ -286,7 +296,9 @@ func (g *gen) sentences(bank []bi, min, max int) string {
 }
 
 func buildDoc(lang string, seed int64, sk skeleton) Doc {
-	g := &gen{r: newRand(uint64(seed), uint64(sk.id), 0xd0c), lang: lang, li: li(lang)}
+	g := &gen{r: newRand(uint64(seed), uint64(sk.id), 0xd0c), lang: lang, li: li(lang), t: sk.t,
+		aux:   newRand(uint64(seed), uint64(sk.id), 0x5bea),
+		local: newRand(uint64(seed), uint64(sk.id), hashString(lang))}
 	d := Doc{ID: sk.id, Lang: lang, Time: sk.t}
 
 	focus := persons[g.pick(len(persons))]
@@ -317,6 +329,7 @@ func buildDoc(lang string, seed int64, sk skeleton) Doc {
 	}
 
 	// body
+	var participants []personEntry // of a transcript
 	switch sk.kind {
 	case kindNews, kindAnnouncement:
 		n := 2 + g.pick(6)
@@ -335,7 +348,7 @@ func buildDoc(lang string, seed int64, sk skeleton) Doc {
 			d.Paragraphs = append(d.Paragraphs, p)
 		}
 	case kindTranscript:
-		d.Paragraphs = g.transcript(focus, forum)
+		d.Paragraphs, participants = g.transcript(focus, forum)
 	case kindPhotoOnly:
 		// no paragraphs
 	}
@@ -382,6 +395,15 @@ func buildDoc(lang string, seed int64, sk skeleton) Doc {
 		d.Tags = append(d.Tags, personTag(focus, g.li))
 	}
 
+	// Transcripts often carry persons tags of their participants.
+	if len(participants) > 0 && g.aux.IntN(100) < 40 {
+		for _, pe := range participants {
+			if !hasTag(d.Tags, pe.id) {
+				d.Tags = append(d.Tags, personTag(pe, g.li))
+			}
+		}
+	}
+
 	// update stamp
 	switch roll := g.pick(100); {
 	case sk.t.Before(siteMigration):
@@ -423,13 +445,23 @@ func buildDoc(lang string, seed int64, sk skeleton) Doc {
 	return d
 }
 
+func hasTag(tags []Tag, id int) bool {
+	href := "/catalog/persons/" + itoa(int64(id)) + "/events"
+	for _, t := range tags {
+		if t.Href == href {
+			return true
+		}
+	}
+	return false
+}
+
 func personTag(p personEntry, li int) Tag {
 	return Tag{Kind: TagPersons, Text: p.catalog[li], Href: "/catalog/persons/" + itoa(int64(p.id)) + "/events"}
 }
 
 // transcript builds a transcript body: optional narrative, heading and rule,
 // then speaker turns with continuation paragraphs, elisions and quotes.
-func (g *gen) transcript(focus personEntry, forum bi) []Para {
+func (g *gen) transcript(focus personEntry, forum bi) ([]Para, []personEntry) {
 	var ps []Para
 	for i := g.pick(3); i > 0; i-- {
 		ps = append(ps, Para{Kind: ParaText, Text: g.sentences(sentences, 1, 3)})
@@ -466,16 +498,27 @@ func (g *gen) transcript(focus personEntry, forum bi) []Para {
 		p := Para{Kind: ParaTurn, Text: g.sentences(speech, 1, 3)}
 		style := g.pick(100)
 		link := g.chance(40)
+		// Labels carry person links only on newer pages, and one host
+		// sometimes links a label the other does not.
+		if link && (g.t.Year() < 2016 || g.local.IntN(100) < 30) {
+			link = false
+		}
 		noteRoll := g.pick(100)
 		noteIdx := g.pick(len(interpreterNotes))
-		if who == -1 {
+		switch {
+		case who == -1:
 			if putinSpoke {
 				p.Speaker = putinLater[g.li]
 			} else {
 				p.Speaker = putinFirst[g.li]
 			}
 			putinSpoke = true
-		} else {
+			p.Who = record.HeadOfStateKey
+		case g.aux.IntN(100) < 12:
+			// a question from the floor, a remark, a journalist without a
+			// catalogue page: no speaker key
+			p.Speaker = nobodyLabels[g.aux.IntN(len(nobodyLabels))][g.li]
+		default:
 			pe := others[who]
 			switch {
 			case g.li == 1:
@@ -494,6 +537,7 @@ func (g *gen) transcript(focus personEntry, forum bi) []Para {
 					p.Links = []Person{l}
 				}
 			}
+			p.Who = "persons/" + itoa(int64(pe.id))
 		}
 		switch {
 		case style < 50:
@@ -506,9 +550,12 @@ func (g *gen) transcript(focus personEntry, forum bi) []Para {
 			p.Label = LabelSwallow
 		default:
 			p.Label = LabelBoldInLink
-			if len(p.Links) == 0 || !strings.HasSuffix(p.Speaker, p.Links[0].Name) || p.Speaker == p.Links[0].Name {
-				p.Label = LabelColonInside
-			}
+		}
+		if len(p.Links) > 0 && p.Label != LabelBoldInLink && g.aux.IntN(100) < 40 {
+			p.Label = LabelBoldInLink // as on the 2020 mirror (56 labels on 49 pages)
+		}
+		if p.Label == LabelBoldInLink && (len(p.Links) == 0 || !strings.HasSuffix(p.Speaker, p.Links[0].Name) || p.Speaker == p.Links[0].Name) {
+			p.Label = LabelColonInside
 		}
 		ps = append(ps, p)
 		for c := g.pick(4); c > 0; c-- {
@@ -525,7 +572,7 @@ func (g *gen) transcript(focus personEntry, forum bi) []Para {
 	if g.chance(50) {
 		ps = append(ps, Para{Kind: ParaElision})
 	}
-	return ps
+	return ps, others
 }
 
 func itoa(n int64) string {

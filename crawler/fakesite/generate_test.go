@@ -228,12 +228,12 @@ func TestExpectedHandWritten(t *testing.T) {
 		Paragraphs: []Para{
 			{Kind: ParaText, Text: "The talks took place in the Kremlin."},
 			{Kind: ParaRule},
-			{Kind: ParaTurn, Speaker: "President of Russia Vladimir Putin", Text: "Mr Lukashenko, friends,", Label: LabelSwallow},
+			{Kind: ParaTurn, Speaker: "President of Russia Vladimir Putin", Text: "Mr Lukashenko, friends,", Label: LabelSwallow, Who: record.HeadOfStateKey},
 			{Kind: ParaText, Text: "We are delighted to welcome you to Moscow."},
 			{Kind: ParaTurn, Speaker: "President of the Republic of Belarus Alexander Lukashenko", Text: "Thank you, Mr Putin.",
-				Label: LabelColonInside, Links: []Person{{ID: 119, Name: "Alexander Lukashenko", Catalog: "Lukashenko Alexander", Position: "President of Belarus"}}},
+				Label: LabelColonInside, Links: []Person{{ID: 119, Name: "Alexander Lukashenko", Catalog: "Lukashenko Alexander", Position: "President of Belarus"}}, Who: "persons/119"},
 			{Kind: ParaElision},
-			{Kind: ParaTurn, Speaker: "Prime Minister of Belgium Charles Michel", Note: "retranslated", Text: "Thank you very much."},
+			{Kind: ParaTurn, Speaker: "Prime Minister of Belgium Charles Michel", Note: "retranslated", Text: "Thank you very much.", Who: "persons/608"},
 			{Kind: ParaQuote, Text: "All disputes must be resolved in a civilised manner."},
 		},
 		Sections:    []string{"news", "transcripts"},
@@ -242,6 +242,11 @@ func TestExpectedHandWritten(t *testing.T) {
 		Updated:     time.Date(2018, 12, 25, 19, 27, 0, 0, Moscow),
 	}
 	e := Expected(d)
+	// Charles Michel has no link or tag on this page: his key is the
+	// archive's to find, not the page's.
+	if k := SpeakerKeys(d)[2]; k == nil || *k != "persons/608" {
+		t.Errorf("SpeakerKeys: Michel = %v", k)
+	}
 	want := record.Record{
 		ID: 59484, Lang: "en", URL: "http://en.kremlin.ru/events/president/news/59484",
 		Title:     "Meeting with President of Belarus Alexander Lukashenko",
@@ -253,12 +258,13 @@ func TestExpectedHandWritten(t *testing.T) {
 		Lead:      "Vladimir Putin had a meeting with President of the Republic of Belarus Alexander Lukashenko.",
 		Sections:  []string{"News", "Transcripts"},
 		Tags:      map[string][]string{"geography": {"Belarus"}, "persons": {"Lukashenko Alexander"}},
+		TagKeys:   map[string][]*string{"geography": {record.Str("countries/BY")}, "persons": {record.Str("persons/119")}},
 		Text: "The talks took place in the Kremlin.\n\n* * *\n\nPresident of Russia Vladimir Putin: Mr Lukashenko, friends,\n\n" +
 			"We are delighted to welcome you to Moscow.\n\nPresident of the Republic of Belarus Alexander Lukashenko: Thank you, Mr Putin.\n\n<…>\n\n" +
 			"Prime Minister of Belgium Charles Michel (retranslated): Thank you very much.\n\nAll disputes must be resolved in a civilised manner.",
 		Turns: []record.Turn{
-			{Speaker: "President of Russia Vladimir Putin", Text: "Mr Lukashenko, friends,\n\nWe are delighted to welcome you to Moscow."},
-			{Speaker: "President of the Republic of Belarus Alexander Lukashenko", Text: "Thank you, Mr Putin.\n\n<…>"},
+			{Speaker: "President of Russia Vladimir Putin", SpeakerKey: record.Str(record.HeadOfStateKey), Text: "Mr Lukashenko, friends,\n\nWe are delighted to welcome you to Moscow."},
+			{Speaker: "President of the Republic of Belarus Alexander Lukashenko", SpeakerKey: record.Str("persons/119"), Text: "Thank you, Mr Putin.\n\n<…>"},
 			{Speaker: "Prime Minister of Belgium Charles Michel", Note: "retranslated", Text: "Thank you very much.\n\nAll disputes must be resolved in a civilised manner."},
 		},
 		SchemaVersion: record.SchemaVersion,

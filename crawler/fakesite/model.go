@@ -159,6 +159,11 @@ type Para struct {
 	// occurrence is rendered as a.person_tag with a hover card
 	// (span.read__tooltip) that parsers must drop.
 	Links []Person
+	// Who is the speaker of a turn as a person, the truth a parser's
+	// speaker_key is checked against: "persons/<id>", the head of state's
+	// key, or "" for people without a catalogue page and labels naming no
+	// one ("Question", "Реплика").
+	Who string
 }
 
 // Person is an entry of the site's person catalogue.

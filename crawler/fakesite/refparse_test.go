@@ -72,9 +72,29 @@ func parseDoc(body []byte, lang, base string) (record.Record, error) {
 		col.Find("li").Not(".read__tagsmore").Find("a[rel=tag]").Each(func(_ int, a *goquery.Selection) {
 			if rec.Tags == nil {
 				rec.Tags = map[string][]string{}
+				rec.TagKeys = map[string][]*string{}
 			}
 			rec.Tags[k] = append(rec.Tags[k], collapse(a.Text()))
+			var key *string
+			if m := catalogRe.FindStringSubmatch(a.AttrOr("href", "")); m != nil {
+				key = record.Str(m[1])
+			}
+			rec.TagKeys[k] = append(rec.TagKeys[k], key)
 		})
+	})
+	// Who is on the page: persons tags and person links (catalogue form
+	// "Surname Firstname …" from the tag text or the hover card).
+	var people []refPerson
+	doc.Find("div.read__tagscol a[rel=tag], a.person_tag").Each(func(_ int, a *goquery.Selection) {
+		m := catalogRe.FindStringSubmatch(a.AttrOr("href", ""))
+		if m == nil || !strings.HasPrefix(m[1], "persons/") {
+			return
+		}
+		name := collapse(a.Find(".tooltip_title").Text())
+		if name == "" {
+			name = collapse(a.Text())
+		}
+		people = append(people, refPerson{m[1], strings.Fields(name)})
 	})
 
 	body2 := doc.Find(".read__internal_content").First().Clone()
@@ -97,8 +117,8 @@ func parseDoc(body []byte, lang, base string) (record.Record, error) {
 				return
 			}
 			paras = append(paras, txt)
-			if sp, note, rest, ok := splitLabel(p); ok {
-				rec.Turns = append(rec.Turns, record.Turn{Speaker: sp, Note: note, Text: rest})
+			if sp, note, rest, link, ok := splitLabel(p); ok {
+				rec.Turns = append(rec.Turns, record.Turn{Speaker: sp, Note: note, Text: rest, SpeakerKey: refSpeaker(sp, link, people)})
 				cur = &rec.Turns[len(rec.Turns)-1]
 				return
 			}
@@ -138,7 +158,7 @@ func allBold(sel *goquery.Selection, inB bool) bool {
 
 // splitLabel finds a speaker label: a leading run of bold nodes ending in
 // a colon (inside the bold, right after it, or after a parenthesised note).
-func splitLabel(p *goquery.Selection) (speaker, note, rest string, ok bool) {
+func splitLabel(p *goquery.Selection) (speaker, note, rest, link string, ok bool) {
 	var label, after strings.Builder
 	inLabel := true
 	p.Contents().Each(func(_ int, c *goquery.Selection) {
@@ -151,6 +171,11 @@ func splitLabel(p *goquery.Selection) (speaker, note, rest string, ok bool) {
 			}
 			if !isText && allBold(c, false) && strings.TrimSpace(txt) != "" {
 				label.WriteString(txt)
+				if a := c.Find("a.person_tag").AddSelection(c.Filter("a.person_tag")).Last(); a.Length() > 0 {
+					if m := catalogRe.FindStringSubmatch(a.AttrOr("href", "")); m != nil {
+						link = m[1]
+					}
+				}
 				return
 			}
 			inLabel = false
@@ -159,24 +184,64 @@ func splitLabel(p *goquery.Selection) (speaker, note, rest string, ok bool) {
 	})
 	lb := collapse(label.String())
 	if lb == "" {
-		return "", "", "", false
+		return "", "", "", "", false
 	}
 	if i := strings.Index(lb, ":"); i >= 0 {
-		return strings.TrimSpace(lb[:i]), "", collapse(lb[i+1:] + after.String()), true
+		return strings.TrimSpace(lb[:i]), "", collapse(lb[i+1:] + after.String()), link, true
 	}
 	rs := strings.TrimLeft(strings.ReplaceAll(after.String(), "\u00a0", " "), " \n\t")
 	if strings.HasPrefix(rs, ":") {
-		return lb, "", collapse(rs[1:]), true
+		return lb, "", collapse(rs[1:]), link, true
 	}
 	if strings.HasPrefix(rs, "(") {
 		if j := strings.Index(rs, ")"); j > 0 {
 			tail := strings.TrimLeft(rs[j+1:], " \n\t")
 			if strings.HasPrefix(tail, ":") {
-				return lb, collapse(rs[1:j]), collapse(tail[1:]), true
+				return lb, collapse(rs[1:j]), collapse(tail[1:]), link, true
 			}
 		}
 	}
-	return "", "", "", false
+	return "", "", "", "", false
+}
+
+var catalogRe = regexp.MustCompile(`/catalog/([a-z]+/[^/]+)/`)
+
+type refPerson struct {
+	key  string
+	name []string // catalogue form: surname first
+}
+
+// refSpeaker is a small reading of RECORD.md's speaker_key rules, enough
+// for the generated corpus: a person link in the label, Putin's labels,
+// else a label ending in "Firstname Surname" or "И.Фамилия" (or the
+// catalogue form itself) of exactly one person on the page.
+func refSpeaker(label, link string, people []refPerson) *string {
+	switch {
+	case link != "":
+		return record.Str(link)
+	case label == "Vladimir Putin" || label == "President of Russia Vladimir Putin" || label == "В.Путин":
+		return record.Str(record.HeadOfStateKey)
+	}
+	found := ""
+	for _, p := range people {
+		if len(p.name) < 2 {
+			continue
+		}
+		surname, first := p.name[0], p.name[1]
+		full := first + " " + surname
+		short := string([]rune(first)[:1]) + "." + surname
+		as := strings.Join(p.name, " ")
+		if label == full || strings.HasSuffix(label, " "+full) || label == short || label == as || strings.HasSuffix(label, " "+as) {
+			if found != "" && found != p.key {
+				return nil
+			}
+			found = p.key
+		}
+	}
+	if found == "" {
+		return nil
+	}
+	return record.Str(found)
 }
 
 func atoi64(s string) int64 {

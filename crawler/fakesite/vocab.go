@@ -51,6 +51,15 @@ var persons = []personEntry{
 	{610, bi{"Andrei Vandenko", "Андрей Ванденко"}, bi{"Vandenko Andrei", "Ванденко Андрей"}, bi{"TASS special correspondent", "специальный корреспондент ТАСС"}, "А.Ванденко", "Андреем Ванденко", false},
 }
 
+// nobodyLabels are labels with no speaker key: questions and remarks from
+// the floor, journalists without a catalogue page.
+var nobodyLabels = []bi{
+	{"Question", "Вопрос"},
+	{"Remark", "Реплика"},
+	{"John Fraher", "Дж.Фрейер"},
+	{"Asle Toje", "А.Тойе"},
+}
+
 // putinFirst and putinLater are Putin's labels (EN first turn, later turns; RU always В.Путин).
 var putinFirst = bi{"President of Russia Vladimir Putin", "В.Путин"}
 var putinLater = bi{"Vladimir Putin", "В.Путин"}
