@@ -551,7 +551,8 @@ func (g *gen) transcript(focus personEntry, forum bi) ([]Para, []personEntry) {
 		default:
 			p.Label = LabelBoldInLink
 		}
-		if len(p.Links) > 0 && p.Label != LabelBoldInLink && g.aux.IntN(100) < 40 {
+		boldRoll := g.aux.IntN(100) // drawn for every turn: links differ between hosts
+		if len(p.Links) > 0 && p.Label != LabelBoldInLink && boldRoll < 40 {
 			p.Label = LabelBoldInLink // as on the 2020 mirror (56 labels on 49 pages)
 		}
 		if p.Label == LabelBoldInLink && (len(p.Links) == 0 || !strings.HasSuffix(p.Speaker, p.Links[0].Name) || p.Speaker == p.Links[0].Name) {

@@ -310,7 +310,14 @@ func matchForm(label []nameTok, f nameForm) int {
 // strongest level any of them matches; "" when none matches or when two
 // different persons match equally well.
 func matchPersons(label []nameTok, cands []personCand) string {
-	bestLevel, key, ambiguous := levelNone, "", false
+	key, _ := matchPersonsDetail(label, cands)
+	return key
+}
+
+// matchPersonsDetail is matchPersons that also tells an ambiguous label
+// from one that matches nobody.
+func matchPersonsDetail(label []nameTok, cands []personCand) (key string, ambiguous bool) {
+	bestLevel := levelNone
 	for i := range cands {
 		c := &cands[i]
 		lvl := levelNone
@@ -326,9 +333,9 @@ func matchPersons(label []nameTok, cands []personCand) string {
 		}
 	}
 	if ambiguous {
-		return ""
+		return "", true
 	}
-	return key
+	return key, false
 }
 
 // isGenericLabel reports whether a label names no speaker of its own
