@@ -46,7 +46,7 @@ func TestSpeakerTableAliases(t *testing.T) {
 		rec("ru", 1, "С.Лавров=persons/132", "В.Путин="+record.HeadOfStateKey),
 		rec("en", 2, "Sergei Ivanov=persons/81"),
 		rec("en", 3, "Sergei Ivanov=persons/82"), // two people of that name: ambiguous
-		rec("en", 4, "Mr Lavrov=persons/132"),   // a bare surname is not learned
+		rec("en", 4, "Mr Lavrov=persons/132"),    // a bare surname is not learned
 		rec("en", 5, "Fyodor Lukyanov"),          // unresolved labels teach nothing
 	}
 	table := NewSpeakerTable()
