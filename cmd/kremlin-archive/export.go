@@ -34,18 +34,23 @@ type exportOpts struct {
 	state    string
 	paired   bool
 	current  bool // warc: only the current version of each document
-	filter   store.Filter
+	// speakerKeys is "archive" (the page's speaker keys plus those the
+	// archive resolves) or "page" (only the page's, as stored).
+	speakerKeys string
+	filter      store.Filter
 }
 
 func newExportCmd(c *common) *cobra.Command {
 	var o exportOpts
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "records as JSONL, or the raw pages as WARC 1.1",
+		Short: "records as JSONL or Parquet, or the raw pages as WARC 1.1",
 		Long: `Writes the archive out, nothing touches the network.
 
 JSONL: one record per line in (language, ID) order, to stdout or to --out
-(a name ending in .gz is compressed). WARC 1.1: every stored capture as a
+(a name ending in .gz is compressed). Parquet: --format parquet --out DIR
+writes DIR/documents.parquet and DIR/turns.parquet (see README "Analysing
+the archive"). WARC 1.1: every stored capture as a
 response record plus a metadata record with the parsed record; --out
 a.warc.gz writes one file, --out DIR --format warc writes rotated files
 (1 GiB) into DIR. The format follows --out's extension (.jsonl, .jsonl.gz,
@@ -53,11 +58,16 @@ a.warc.gz writes one file, --out DIR --format warc writes rotated files
 
 Output files are written under a temporary name and renamed when
 complete. The high-water mark printed at the end (and kept by --state)
-makes incremental exports: --since N exports what changed after N.`,
+makes incremental exports: --since N exports what changed after N.
+
+Speaker keys are exported as the archive resolves them (the page, labels
+resolved on other pages, the same document in the other language);
+--speaker-keys page exports only what each page says, as stored.`,
 		Example: `  kremlin-archive export --out all.jsonl.gz
   kremlin-archive export --lang ru --section transcripts --from 2022-01-01 --to 2022-12-31
   kremlin-archive export --state export.state --out new.jsonl
   kremlin-archive export --paired --out pairs.jsonl
+  kremlin-archive export --format parquet --out pq/
   kremlin-archive export --out kremlin.warc.gz --current-only
   kremlin-archive export --format warc --out warc/`,
 		Args: noArgs,
@@ -72,8 +82,8 @@ makes incremental exports: --since N exports what changed after N.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.format, "format", "", "jsonl or warc (default: from --out's extension, else jsonl)")
-	f.StringVar(&o.out, "out", "", "output: a file (.jsonl, .jsonl.gz, .warc.gz), a directory for --format warc, or - for stdout (default)")
+	f.StringVar(&o.format, "format", "", "jsonl, parquet or warc (default: from --out's extension, else jsonl)")
+	f.StringVar(&o.out, "out", "", "output: a file (.jsonl, .jsonl.gz, .warc.gz), a directory for --format parquet or warc, or - for stdout (default)")
 	f.StringVar(&o.filter.Lang, "lang", "", "only this language: en or ru")
 	f.StringVar(&o.filter.Section, "section", "", "listing (news, transcripts) or publication section (News, Transcripts)")
 	f.StringVar(&o.filter.From, "from", "", "publication date >= (YYYY-MM-DD)")
@@ -82,6 +92,7 @@ makes incremental exports: --since N exports what changed after N.`,
 	f.StringVar(&o.since, "since", "", "only records added or changed after this high-water mark")
 	f.StringVar(&o.state, "state", "", "file keeping the high-water mark between incremental exports")
 	f.BoolVar(&o.paired, "paired", false, "jsonl: one line per ID with its en and ru records (IDs present in both)")
+	f.StringVar(&o.speakerKeys, "speaker-keys", "archive", "archive (speaker keys resolved across the archive) or page (only what each page says)")
 	f.BoolVar(&o.current, "current-only", false, "warc: only the current version of each document (default: every stored capture)")
 	return cmd
 }
@@ -106,13 +117,21 @@ func runExport(ctx context.Context, c *common, o exportOpts) error {
 	if err != nil {
 		return err
 	}
+	sp := &speakers{} // --speaker-keys page: records as stored
+	if o.speakerKeys != "page" {
+		if sp, err = loadSpeakers(ctx, db, true, stderr); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	var n int
 	switch o.format {
 	case "warc":
-		n, err = exportWARC(ctx, db, &o, stderr, c.log)
+		n, err = exportWARC(ctx, db, &o, sp, stderr, c.log)
+	case "parquet":
+		n, err = exportParquet(ctx, db, &o, sp, stderr, c.log)
 	default:
-		n, err = exportJSONL(ctx, db, &o, stdout, stderr, c.log)
+		n, err = exportJSONL(ctx, db, &o, sp, stdout, stderr, c.log)
 	}
 	if err != nil {
 		return err
@@ -141,9 +160,24 @@ var formatByExt = []struct{ ext, format string }{
 func (o *exportOpts) decideFormat() error {
 	hint := "kremlin-archive export --out records.jsonl.gz   (or --out kremlin.warc.gz, or --format warc --out warc/)"
 	switch o.format {
-	case "", "jsonl", "warc":
+	case "", "jsonl", "warc", "parquet":
 	default:
-		return usageErr(hint, "--format must be jsonl or warc (got %q)", o.format)
+		return usageErr(hint, "--format must be jsonl, parquet or warc (got %q)", o.format)
+	}
+	if o.format == "parquet" {
+		// Two files: --out is the directory that holds them.
+		if o.out == "" || o.out == "-" {
+			return usageErr("kremlin-archive export --format parquet --out pq/", "--format parquet needs --out DIR (it writes DIR/documents.parquet and DIR/turns.parquet)")
+		}
+		if st, err := os.Stat(o.out); err == nil && !st.IsDir() {
+			return usageErr("kremlin-archive export --format parquet --out pq/", "--out %s is a file: --format parquet writes two files into a directory", o.out)
+		}
+		for _, e := range formatByExt {
+			if strings.HasSuffix(strings.ToLower(o.out), e.ext) {
+				return usageErr("kremlin-archive export --format parquet --out pq/", "--out %s names a %s file but --format is parquet (a directory)", o.out, strings.ToUpper(e.format))
+			}
+		}
+		return nil
 	}
 	if o.out == "" || o.out == "-" {
 		if o.format == "warc" {
@@ -190,8 +224,13 @@ func (o *exportOpts) check() error {
 	if err := o.decideFormat(); err != nil {
 		return err
 	}
-	if o.format == "warc" && o.paired {
+	if o.format != "jsonl" && o.paired {
 		return usageErr(hint, "--paired is for JSONL output")
+	}
+	switch o.speakerKeys {
+	case "", "archive", "page":
+	default:
+		return usageErr(hint, "--speaker-keys must be archive or page (got %q)", o.speakerKeys)
 	}
 	if o.format != "warc" && o.current {
 		return usageErr("kremlin-archive export --out kremlin.warc.gz --current-only", "--current-only is for WARC output (JSONL always holds the current version)")
@@ -231,7 +270,7 @@ func (o *exportOpts) check() error {
 }
 
 // exportJSONL writes one record per line (or one pair per line).
-func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout io.Writer, stderr *console, log *slog.Logger) (int, error) {
+func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, sp *speakers, stdout io.Writer, stderr *console, log *slog.Logger) (int, error) {
 	out, err := openOutput(o.out, stdout)
 	if err != nil {
 		return 0, err
@@ -258,10 +297,13 @@ func exportJSONL(ctx context.Context, db *store.DB, o *exportOpts, stdout io.Wri
 	})
 	defer prog.stop()
 	if o.paired {
-		n, onlyOne, err = writePairs(ctx, db, o, out.w)
+		n, onlyOne, err = writePairs(ctx, db, o, sp, out.w)
 	} else {
 		err = db.Scan(o.filter, func(_ *store.Doc, r *record.Record) error {
 			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if err := sp.resolve(r); err != nil {
 				return err
 			}
 			b, err := record.Marshal(r)
@@ -299,7 +341,7 @@ type pair struct {
 
 // writePairs writes one line per ID archived in both languages, in ID
 // order. It keeps only the two ID lists in memory (8 bytes per document).
-func writePairs(ctx context.Context, db *store.DB, o *exportOpts, w io.Writer) (n, onlyOne int, err error) {
+func writePairs(ctx context.Context, db *store.DB, o *exportOpts, sp *speakers, w io.Writer) (n, onlyOne int, err error) {
 	en, ru := map[int64]bool{}, map[int64]bool{}
 	err = db.ScanDocs(func(d *store.Doc) error {
 		f := o.filter
@@ -359,6 +401,7 @@ func writePairs(ctx context.Context, db *store.DB, o *exportOpts, w io.Writer) (
 				p.RU = r
 			}
 		}
+		sp.resolvePair(p.EN, p.RU)
 		if err := enc.Encode(&p); err != nil {
 			return n, onlyOne, err
 		}

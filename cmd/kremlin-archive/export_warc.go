@@ -19,7 +19,7 @@ import (
 // directory o.out, or (o.warcFile) the single file o.out, written in a
 // temporary directory beside it and renamed into place when complete.
 // Nothing touches the network.
-func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr *console, log *slog.Logger) (int, error) {
+func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, sp *speakers, stderr *console, log *slog.Logger) (int, error) {
 	dir, prefix, maxSize := o.out, "", int64(0)
 	if o.warcFile {
 		tmp, err := os.MkdirTemp(filepath.Dir(o.out), "."+filepath.Base(o.out)+".tmp-*")
@@ -55,6 +55,11 @@ func exportWARC(ctx context.Context, db *store.DB, o *exportOpts, stderr *consol
 	err = db.ScanCaptures(o.filter, !o.current, func(c *store.Capture) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if c.Version == c.Doc.Versions {
+			if err := sp.resolve(c.Record); err != nil { // the current version: archive-level speaker keys
+				return err
+			}
 		}
 		if err := w.Write(c); err != nil {
 			return err

@@ -96,5 +96,8 @@ func runReparse(ctx context.Context, c *common, lang string, args []string) erro
 	}
 	fmt.Fprintf(stdout, "reparsed %d versions of %d documents with parser version %d: %d documents changed, %d versions refused by the parser (kept)\n",
 		st.Versions, st.Documents, kremlin.ParserVersion, st.Changed, st.Failed)
+	if err == nil {
+		err = reparseSpeakers(ctx, db, stdout)
+	}
 	return err
 }

@@ -155,6 +155,17 @@ func runShow(ctx context.Context, c *common, id int64, o showOptions) error {
 		r.Normalize()
 		out[l] = r
 	}
+	if o.version == 0 { // the current records: archive-level speaker keys
+		sp, err := loadSpeakers(ctx, db, false, nil)
+		if err != nil {
+			return err
+		}
+		for _, r := range out {
+			if err := sp.resolve(r); err != nil {
+				return err
+			}
+		}
+	}
 	enc := json.NewEncoder(stdout)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
