@@ -130,7 +130,7 @@ func tail(s string, n int) string {
 // records exports the archive as JSONL and decodes it.
 func (e *env) records(args ...string) []record.Record {
 	e.t.Helper()
-	r := e.mustRun(ExitOK, append([]string{"export", "--format", "jsonl"}, args...)...)
+	r := e.mustRun(ExitOK, append([]string{"export", "--format", "jsonl", "--speaker-keys", "page"}, args...)...)
 	var out []record.Record
 	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		if line == "" {
@@ -516,7 +516,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"backfill", "--from", "yesterday"}, "YYYY-MM-DD"},
 		{[]string{"backfill", "--from", "2020-02-01", "--to", "2020-01-01"}, "after"},
 		{[]string{"show", "abc"}, "not a document ID"},
-		{[]string{"export", "--format", "csv"}, "jsonl or warc"},
+		{[]string{"export", "--format", "csv"}, "parquet or warc"},
 		{[]string{"export", "--since", "5", "--state", "x"}, "do not go together"},
 	}
 	for _, tt := range tests {

@@ -94,6 +94,9 @@ func rebuildSpeakerTable(ctx context.Context, db *store.DB) (*kremlin.SpeakerTab
 // resolve fills r's null speaker keys, reading the same document in the
 // other language from the archive when r has any.
 func (s *speakers) resolve(r *record.Record) error {
+	if s.table == nil {
+		return nil // page keys only
+	}
 	var other *record.Record
 	if hasNullKey(r) {
 		ol := record.LangRU
@@ -113,6 +116,9 @@ func (s *speakers) resolve(r *record.Record) error {
 // other as stored (neither sees the other's archive-level keys, so the
 // result does not depend on the order).
 func (s *speakers) resolvePair(a, b *record.Record) {
+	if s.table == nil {
+		return
+	}
 	ca, cb := *a, *b
 	ca.Turns = append([]record.Turn(nil), a.Turns...)
 	cb.Turns = append([]record.Turn(nil), b.Turns...)

@@ -123,7 +123,7 @@ func TestTwoHosts_BothLanguages(t *testing.T) {
 	}
 
 	// export --paired: one line per ID on both hosts, in ID order.
-	r := e.mustRun(ExitOK, "export", "--format", "jsonl", "--paired")
+	r := e.mustRun(ExitOK, "export", "--format", "jsonl", "--paired", "--speaker-keys", "page")
 	var lines []string
 	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
 		if l != "" {
