@@ -96,7 +96,7 @@ type TurnRow struct {
 // flushBytes is how much text is buffered before a row group is written:
 // it bounds the writer's memory (the pages of one row group are held until
 // it is complete).
-const flushBytes = 16 << 20
+const flushBytes = 8 << 20
 
 // Writer writes the two tables into a directory.
 type Writer struct {
