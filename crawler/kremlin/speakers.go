@@ -107,11 +107,22 @@ func (d *docParser) speakers(links []string) {
 	}
 	cands := personsOf(d.rec.Tags["persons"], d.rec.TagKeys["persons"])
 	cands = append(cands, pagePersons(d.article)...)
+	type memoKey struct{ speaker, link string }
+	memo := map[memoKey]*string{} // labels repeat: "Vladimir Putin" a hundred times
 	for i := range turns {
 		link := ""
 		if i < len(links) {
 			link = links[i]
 		}
-		turns[i].SpeakerKey = resolveTurn(turns[i].Speaker, link, cands)
+		mk := memoKey{turns[i].Speaker, link}
+		k, ok := memo[mk]
+		if !ok {
+			k = resolveTurn(turns[i].Speaker, link, cands)
+			memo[mk] = k
+		}
+		if k != nil {
+			k = record.Str(*k) // each turn its own pointer
+		}
+		turns[i].SpeakerKey = k
 	}
 }
