@@ -251,3 +251,38 @@ func TestFoldWord(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSpeakerLabel feeds arbitrary labels and tag texts to the name
+// matching and the archive-level resolution: no panic, and a label never
+// resolves to a key nobody offered.
+func FuzzSpeakerLabel(f *testing.F) {
+	for _, s := range [][2]string{
+		{"President of Russia Vladimir Putin", "Lukashenko Alexander"},
+		{"А.Г.Лукашенко", "Лукашенко Александр Григорьевич"},
+		{"Mr. . . Ivanov", "Ivanov Sergei"},
+		{"В..Путин", ". ."},
+		{"Question to Xi Jinping", "Xi Jinping"},
+		{"\xe3\x80 Putin", "\x00"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, label, tag string) {
+		cands := personsOf([]string{tag}, []*string{record.Str("persons/1")})
+		k := resolveTurn(label, "", cands)
+		if k != nil && *k != "persons/1" && *k != record.HeadOfStateKey {
+			t.Fatalf("%q resolved to %s", label, *k)
+		}
+		_ = LabelKey(label)
+		_ = labelsCompatible(label, tag)
+		table := NewSpeakerTable()
+		table.Learn(&record.Record{Turns: []record.Turn{{Speaker: label, SpeakerKey: record.Str("persons/2")}}})
+		r := &record.Record{ID: 1, Lang: "en", Turns: []record.Turn{{Speaker: label}, {Speaker: tag}}}
+		o := &record.Record{ID: 1, Lang: "ru", Turns: []record.Turn{{Speaker: tag, SpeakerKey: record.Str("persons/3")}, {Speaker: label}}}
+		table.Resolve(r, o)
+		for _, tr := range r.Turns {
+			if tr.SpeakerKey != nil && *tr.SpeakerKey != "persons/2" && *tr.SpeakerKey != "persons/3" {
+				t.Fatalf("resolved to %s", *tr.SpeakerKey)
+			}
+		}
+	})
+}
