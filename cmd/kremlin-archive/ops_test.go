@@ -498,7 +498,7 @@ func TestExport_OutDecidesFormat(t *testing.T) {
 		{[]string{"--out", filepath.Join(d, "existing")}, "is a directory"},
 		{[]string{"--out", filepath.Join(d, "dir") + "/"}, "is a directory"},
 		{[]string{"--format", "warc"}, "--format warc needs --out"},
-		{[]string{"--format", "csv"}, "jsonl or warc"},
+		{[]string{"--format", "csv"}, "jsonl, parquet or warc"},
 		{[]string{"--out", filepath.Join(d, "x.warc.gz"), "--paired"}, "--paired is for JSONL"},
 		{[]string{"--current-only"}, "--current-only is for WARC"},
 	} {

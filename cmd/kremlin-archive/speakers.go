@@ -69,8 +69,10 @@ func buildSpeakerTable(ctx context.Context, db *store.DB) (*kremlin.SpeakerTable
 	t := kremlin.NewSpeakerTable()
 	t.HighWater = mark
 	err = db.Scan(store.Filter{}, func(_ *store.Doc, r *record.Record) error {
-		if err := ctx.Err(); err != nil {
-			return err
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
 		}
 		t.Learn(r)
 		return nil
