@@ -230,6 +230,11 @@ func (s *Site) ForcePath(path string, fault Fault, times int) {
 	if times <= 0 {
 		return
 	}
+	if fault.Kind == FaultGzipBomb && fault.Size > 0 {
+		// Make the bomb now, not while a client waits for the answer:
+		// building a large one takes seconds under the race detector.
+		gzipBomb(fault.Size)
+	}
 	fs := s.faults
 	fs.mu.Lock()
 	fs.forced[path] = append(fs.forced[path], forcedFault{f: fault, times: times})
