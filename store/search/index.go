@@ -1,0 +1,438 @@
+// Package search is the full-text index of the archive: one bleve index
+// per language beside the archive file (kremlin.db.index/en, …/ru), built
+// from the archive's records and brought up to date from its change
+// sequence. Documents and their speaker turns are entries of their own,
+// so that a speaker filter finds what that speaker said, not merely a page
+// on which they spoke.
+//
+// The index never holds the archive open: each update opens it (through
+// the caller's opener, read-only), reads a chunk of changed documents and
+// closes it again, so a crawl can take the file between two chunks.
+package search
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/index/scorch"
+	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
+
+	"github.com/kremlin-archive/kremlin-archive/store"
+	"github.com/kremlin-archive/kremlin-archive/store/record"
+)
+
+// ErrBusy means another process uses the index directory.
+var ErrBusy = errors.New("another kremlin-archive serve uses this index")
+
+// Index is the search index of one archive.
+type Index struct {
+	dir  string
+	lock *os.File
+	log  *slog.Logger
+	idx  map[string]bleve.Index
+
+	upd sync.Mutex // one update at a time
+
+	mu       sync.Mutex
+	state    State
+	progress Progress
+	gen      uint64 // bumped by every change, for caches
+
+	spk speakerCache
+}
+
+// State is what the index holds, kept in state.json beside it.
+type State struct {
+	MappingVersion int `json:"mapping_version"`
+	// Seq is the archive's change sequence number up to which every
+	// change is indexed.
+	Seq uint64 `json:"seq"`
+	// Complete is false while the first build runs.
+	Complete  bool      `json:"complete"`
+	BuiltAt   time.Time `json:"built_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Docs counts the indexed documents per language (not persisted).
+	Docs map[string]uint64 `json:"-"`
+}
+
+// Progress of a running update.
+type Progress struct {
+	Running bool
+	Done    int // documents indexed by this update
+	Total   int // documents this update indexes
+	Started time.Time
+}
+
+// Options for Open.
+type Options struct {
+	Log *slog.Logger
+}
+
+// DefaultDir is the index directory of an archive: beside it, with
+// ".index" appended.
+func DefaultDir(dbPath string) string { return dbPath + ".index" }
+
+// Open opens the index in dir, creating it (empty) when absent and
+// emptying it when it was made by another MappingVersion. The directory is
+// locked for this process.
+func Open(dir string, o Options) (*Index, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("index %s: %w", dir, err)
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", dir, err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("index %s: %w", dir, ErrBusy)
+	}
+	ix := &Index{dir: dir, lock: lock, log: o.Log, idx: map[string]bleve.Index{}}
+	if err := ix.open(); err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
+func (ix *Index) open() error {
+	st, err := readState(filepath.Join(ix.dir, "state.json"))
+	if err != nil || st.MappingVersion != MappingVersion {
+		if err == nil {
+			ix.log.Info("the index was made by another version; rebuilding it", "dir", ix.dir,
+				"version", st.MappingVersion, "want", MappingVersion)
+		}
+		for _, l := range Langs {
+			if err := os.RemoveAll(filepath.Join(ix.dir, l)); err != nil {
+				return err
+			}
+		}
+		st = State{MappingVersion: MappingVersion}
+		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
+			return err
+		}
+	}
+	cfg := map[string]interface{}{"bolt_timeout": "2s"}
+	for _, l := range Langs {
+		p := filepath.Join(ix.dir, l)
+		var bi bleve.Index
+		if _, err := os.Stat(filepath.Join(p, "index_meta.json")); err == nil {
+			bi, err = bleve.OpenUsing(p, cfg)
+			if err != nil {
+				return fmt.Errorf("index %s: %w (remove the directory or run serve --reindex)", p, err)
+			}
+		} else {
+			os.RemoveAll(p)
+			m, err := newMapping(l)
+			if err != nil {
+				return err
+			}
+			bi, err = bleve.NewUsing(p, m, scorch.Name, scorch.Name, cfg)
+			if err != nil {
+				return fmt.Errorf("index %s: %w", p, err)
+			}
+		}
+		ix.idx[l] = bi
+	}
+	st.Docs = map[string]uint64{}
+	ix.state = st
+	return ix.countDocs()
+}
+
+// Close closes the index and releases its directory.
+func (ix *Index) Close() error {
+	var first error
+	for _, bi := range ix.idx {
+		if err := bi.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	if ix.lock != nil {
+		ix.lock.Close()
+	}
+	return first
+}
+
+// Dir is the index directory.
+func (ix *Index) Dir() string { return ix.dir }
+
+// State returns what the index holds.
+func (ix *Index) State() State {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	st := ix.state
+	st.Docs = map[string]uint64{}
+	for k, v := range ix.state.Docs {
+		st.Docs[k] = v
+	}
+	return st
+}
+
+// Progress returns the progress of the running update, if any.
+func (ix *Index) Progress() Progress {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.progress
+}
+
+func (ix *Index) generation() uint64 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.gen
+}
+
+func (ix *Index) countDocs() error {
+	docs := map[string]uint64{}
+	for l, bi := range ix.idx {
+		q := query.NewTermQuery(typeDoc)
+		q.SetField(fType)
+		req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+		res, err := bi.Search(req)
+		if err != nil {
+			return err
+		}
+		docs[l] = res.Total
+	}
+	ix.mu.Lock()
+	ix.state.Docs = docs
+	ix.mu.Unlock()
+	return nil
+}
+
+func readState(path string) (State, error) {
+	var st State
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
+	}
+	return st, json.Unmarshal(b, &st)
+}
+
+func writeState(path string, st *State) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// Opener opens the archive read-only; the index closes it after each chunk.
+type Opener func() (*store.DB, error)
+
+// chunkSize is how many documents one update reads per opening of the
+// archive and indexes per batch.
+const chunkSize = 1000
+
+type ref struct {
+	lang string
+	id   int64
+	seq  uint64
+}
+
+// Update indexes every document the archive changed since the index's
+// sequence number, in change order, a chunk per opening of the archive;
+// the index's sequence number advances after each chunk, so an
+// interrupted update resumes where it stopped. It returns how many
+// documents it indexed. An error from open (the archive is locked by a
+// crawl, say) stops the update; what was indexed stays.
+func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
+	ix.upd.Lock()
+	defer ix.upd.Unlock()
+	since := ix.State().Seq
+	db, err := open()
+	if err != nil {
+		return 0, err
+	}
+	hw, err := db.HighWater()
+	if err != nil || hw <= since {
+		db.Close()
+		if err == nil && !ix.State().Complete {
+			err = ix.finish(hw)
+		}
+		return 0, err
+	}
+	var todo []ref
+	err = db.ScanDocs(func(d *store.Doc) error {
+		if d.Versions > 0 && d.Seq > since {
+			todo = append(todo, ref{d.Lang, d.ID, d.Seq})
+		}
+		return nil
+	})
+	db.Close()
+	if err != nil {
+		return 0, err
+	}
+	slices.SortFunc(todo, func(a, b ref) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	fresh := since == 0 && ix.State().Docs["en"]+ix.State().Docs["ru"] == 0
+	ix.mu.Lock()
+	ix.progress = Progress{Running: true, Total: len(todo), Started: time.Now()}
+	ix.mu.Unlock()
+	defer func() {
+		ix.mu.Lock()
+		ix.progress.Running = false
+		ix.mu.Unlock()
+	}()
+	done := 0
+	for len(todo) > 0 {
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		n := min(chunkSize, len(todo))
+		chunk := todo[:n]
+		if err := ix.indexChunk(open, chunk, fresh); err != nil {
+			return done, err
+		}
+		todo = todo[n:]
+		done += n
+		ix.mu.Lock()
+		ix.progress.Done = done
+		ix.state.Seq = chunk[n-1].seq
+		ix.state.UpdatedAt = time.Now().UTC()
+		ix.gen++
+		st := ix.state
+		ix.mu.Unlock()
+		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
+			return done, err
+		}
+		if err := ix.countDocs(); err != nil {
+			return done, err
+		}
+	}
+	return done, ix.finish(hw)
+}
+
+// finish records that every change up to hw is indexed.
+func (ix *Index) finish(hw uint64) error {
+	ix.mu.Lock()
+	if hw > ix.state.Seq {
+		ix.state.Seq = hw
+	}
+	if !ix.state.Complete {
+		ix.state.Complete = true
+		ix.state.BuiltAt = time.Now().UTC()
+	}
+	ix.state.UpdatedAt = time.Now().UTC()
+	ix.gen++
+	st := ix.state
+	ix.mu.Unlock()
+	return writeState(filepath.Join(ix.dir, "state.json"), &st)
+}
+
+// indexChunk reads the documents of chunk from the archive (one opening)
+// and indexes them, one batch per language.
+func (ix *Index) indexChunk(open Opener, chunk []ref, fresh bool) error {
+	db, err := open()
+	if err != nil {
+		return err
+	}
+	type item struct {
+		d *store.Doc
+		r *record.Record
+	}
+	var items []item
+	for _, c := range chunk {
+		d, err := db.Doc(c.lang, c.id)
+		if err != nil {
+			db.Close()
+			return err
+		}
+		if d == nil || d.Versions == 0 {
+			continue
+		}
+		r, err := db.Record(c.lang, c.id, d.Versions)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("index %s: %w", DocKey(c.lang, c.id), err)
+		}
+		r.Version = d.Versions
+		r.Normalize()
+		items = append(items, item{d, r})
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(Langs))
+	for li, l := range Langs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			bi := ix.idx[l]
+			b := bi.NewBatch()
+			for _, it := range items {
+				if it.r.Lang != l {
+					continue
+				}
+				es, err := entries(it.d, it.r)
+				if err != nil {
+					errs[li] = err
+					return
+				}
+				if !fresh {
+					if err := staleTurns(bi, b, it.r, len(es)-1); err != nil {
+						errs[li] = err
+						return
+					}
+				}
+				for _, e := range es {
+					if err := b.Index(e.id, e.fields); err != nil {
+						errs[li] = err
+						return
+					}
+				}
+			}
+			errs[li] = bi.Batch(b)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// staleTurns deletes the turn entries of an earlier version of r beyond
+// its n turns.
+func staleTurns(bi bleve.Index, b *bleve.Batch, r *record.Record, n int) error {
+	doc, err := bi.Document(DocKey(r.Lang, r.ID))
+	if err != nil || doc == nil {
+		return err
+	}
+	old := 0
+	doc.VisitFields(func(f index.Field) {
+		if f.Name() == fTurns {
+			if nf, ok := f.(index.NumericField); ok {
+				if v, err := nf.Number(); err == nil {
+					old = int(v)
+				}
+			}
+		}
+	})
+	for i := n; i < old; i++ {
+		b.Delete(turnKey(r.Lang, r.ID, i))
+	}
+	return nil
+}

@@ -1,0 +1,114 @@
+package search
+
+import (
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
+)
+
+// Speaker is one speaker of the archive: the turns grouped by speaker_key
+// (the same person in both languages), or by label when the key is null.
+type Speaker struct {
+	Key    string       `json:"key"`  // the speaker filter value
+	Name   string       `json:"name"` // the most frequent label
+	Turns  int          `json:"turns"`
+	Labels []LabelCount `json:"labels"` // every label printed for this speaker, most frequent first
+}
+
+// LabelCount is one printed label of a speaker and its number of turns.
+type LabelCount struct {
+	Label string `json:"label"`
+	Lang  string `json:"lang"`
+	Turns int    `json:"turns"`
+}
+
+type speakerCache struct {
+	mu  sync.Mutex
+	gen uint64
+	by  map[string][]Speaker // by language filter ("" = both)
+}
+
+// Speakers lists every speaker with turns in lang ("" = both languages),
+// most turns first. The list is computed once per index change.
+func (ix *Index) Speakers(lang string) ([]Speaker, error) {
+	gen := ix.generation()
+	c := &ix.spk
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.by == nil || c.gen != gen {
+		c.by, c.gen = map[string][]Speaker{}, gen
+	}
+	if s, ok := c.by[lang]; ok {
+		return s, nil
+	}
+	groups := map[string]*Speaker{}
+	for _, l := range Langs {
+		if lang != "" && l != lang {
+			continue
+		}
+		q := query.NewTermQuery(typeTurn)
+		q.SetField(fType)
+		req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+		req.AddFacet("s", bleve.NewFacetRequest(fSpeakerF, 1<<20))
+		res, err := ix.idx[l].Search(req)
+		if err != nil {
+			return nil, err
+		}
+		f := res.Facets["s"]
+		if f == nil || f.Terms == nil {
+			continue
+		}
+		for _, t := range f.Terms.Terms() {
+			key, label, _ := strings.Cut(t.Term, sep)
+			g := groups[key]
+			if g == nil {
+				g = &Speaker{Key: key}
+				groups[key] = g
+			}
+			g.Turns += t.Count
+			g.Labels = append(g.Labels, LabelCount{Label: label, Lang: l, Turns: t.Count})
+		}
+	}
+	out := make([]Speaker, 0, len(groups))
+	for _, g := range groups {
+		slices.SortFunc(g.Labels, func(a, b LabelCount) int {
+			if a.Turns != b.Turns {
+				return b.Turns - a.Turns
+			}
+			return strings.Compare(a.Label, b.Label)
+		})
+		g.Name = g.Labels[0].Label
+		out = append(out, *g)
+	}
+	slices.SortFunc(out, func(a, b Speaker) int {
+		if a.Turns != b.Turns {
+			return b.Turns - a.Turns
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	c.by[lang] = out
+	return out, nil
+}
+
+// SpeakerName is the name of speaker group key in lang (its most frequent
+// label there, else anywhere), or "" when the index has no such speaker.
+func (ix *Index) SpeakerName(key, lang string) string {
+	all, err := ix.Speakers("")
+	if err != nil {
+		return ""
+	}
+	for _, s := range all {
+		if s.Key == key {
+			for _, l := range s.Labels {
+				if l.Lang == lang {
+					return l.Label
+				}
+			}
+			return s.Name
+		}
+	}
+	return ""
+}
