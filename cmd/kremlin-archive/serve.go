@@ -176,10 +176,10 @@ func indexErr(err error, dir string) error {
 
 // updater keeps the index up to date and reports its state to the pages.
 type updater struct {
-	o       serveOptions
-	open    search.Opener
-	holder  *web.Holder
-	log     *slog.Logger
+	o      serveOptions
+	open   search.Opener
+	holder *web.Holder
+	log    *slog.Logger
 
 	rebuildDir string        // --reindex: where the new index is built
 	building   *search.Index // the new index while it is built

@@ -44,6 +44,9 @@ type Index struct {
 
 	upd sync.Mutex // one update at a time
 
+	closeMu sync.Mutex
+	closed  bool
+
 	mu       sync.Mutex
 	state    State
 	progress Progress
@@ -155,6 +158,12 @@ func (ix *Index) open() error {
 
 // Close closes the index and releases its directory.
 func (ix *Index) Close() error {
+	ix.closeMu.Lock()
+	defer ix.closeMu.Unlock()
+	if ix.closed {
+		return nil
+	}
+	ix.closed = true
 	var first error
 	for _, bi := range ix.idx {
 		if err := bi.Close(); err != nil && first == nil {
@@ -298,17 +307,44 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		ix.progress.Running = false
 		ix.mu.Unlock()
 	}()
+	// Read the next chunk from the archive while this one is indexed.
+	type read struct {
+		chunk []ref
+		items []item
+		err   error
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads := make(chan read, 1)
+	go func() {
+		defer close(reads)
+		for rest := todo; len(rest) > 0; {
+			n := min(chunkSize, len(rest))
+			items, err := readChunk(open, rest[:n])
+			select {
+			case reads <- read{rest[:n], items, err}:
+			case <-rctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			rest = rest[n:]
+		}
+	}()
 	done := 0
-	for len(todo) > 0 {
+	for rd := range reads {
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		n := min(chunkSize, len(todo))
-		chunk := todo[:n]
-		if err := ix.indexChunk(open, chunk, fresh); err != nil {
+		if rd.err != nil {
+			return done, rd.err
+		}
+		if err := ix.indexItems(rd.items, fresh); err != nil {
 			return done, err
 		}
-		todo = todo[n:]
+		chunk := rd.chunk
+		n := len(chunk)
 		done += n
 		ix.mu.Lock()
 		ix.progress.Done = done
@@ -323,6 +359,9 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		if err := ix.countDocs(); err != nil {
 			return done, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return done, err
 	}
 	return done, ix.finish(hw)
 }
@@ -344,23 +383,23 @@ func (ix *Index) finish(hw uint64) error {
 	return writeState(filepath.Join(ix.dir, "state.json"), &st)
 }
 
-// indexChunk reads the documents of chunk from the archive (one opening)
-// and indexes them, one batch per language.
-func (ix *Index) indexChunk(open Opener, chunk []ref, fresh bool) error {
+type item struct {
+	d *store.Doc
+	r *record.Record
+}
+
+// readChunk reads the documents of chunk from the archive, in one opening.
+func readChunk(open Opener, chunk []ref) ([]item, error) {
 	db, err := open()
 	if err != nil {
-		return err
-	}
-	type item struct {
-		d *store.Doc
-		r *record.Record
+		return nil, err
 	}
 	var items []item
 	for _, c := range chunk {
 		d, err := db.Doc(c.lang, c.id)
 		if err != nil {
 			db.Close()
-			return err
+			return nil, err
 		}
 		if d == nil || d.Versions == 0 {
 			continue
@@ -368,15 +407,17 @@ func (ix *Index) indexChunk(open Opener, chunk []ref, fresh bool) error {
 		r, err := db.Record(c.lang, c.id, d.Versions)
 		if err != nil {
 			db.Close()
-			return fmt.Errorf("index %s: %w", DocKey(c.lang, c.id), err)
+			return nil, fmt.Errorf("index %s: %w", DocKey(c.lang, c.id), err)
 		}
 		r.Version = d.Versions
 		r.Normalize()
 		items = append(items, item{d, r})
 	}
-	if err := db.Close(); err != nil {
-		return err
-	}
+	return items, db.Close()
+}
+
+// indexItems indexes documents, one batch per language (both at once).
+func (ix *Index) indexItems(items []item, fresh bool) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(Langs))
 	for li, l := range Langs {

@@ -9,25 +9,25 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/lang/ru"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
-	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
 	"github.com/blevesearch/bleve/v2/mapping"
 	"github.com/blevesearch/bleve/v2/registry"
 )
 
 // MappingVersion changes whenever the index layout or analysis changes;
 // an index of another version is rebuilt.
-const MappingVersion = 1
+const MappingVersion = 2
 
 // Langs are the languages of the archive, one bleve index each.
 var Langs = []string{"en", "ru"}
 
-// Analyzer names, per language. English is bleve's "en" (possessives,
-// lower case, stop words, Porter stemmer: "sanctions" → "sanction");
-// Russian is bleve's "ru" chain (lower case, stop words, Snowball stemmer:
-// "санкциями" and "санкции" → "санкц") with ё folded to е first, since the
-// site and its readers write both.
+// Analyzer names, per language. English is bleve's "en" chain
+// (possessives, lower case, stop words, Porter stemmer: "sanctions" →
+// "sanction"); Russian is bleve's "ru" chain (lower case, stop words,
+// Snowball stemmer: "санкциями" and "санкции" → "санкц") with ё folded to е
+// first, since the site and its readers write both.
 const (
-	analyzerEN = en.AnalyzerName
+	analyzerEN = "kremlin_en"
 	analyzerRU = "kremlin_ru"
 	yoFilter   = "kremlin_yo"
 )
@@ -92,14 +92,17 @@ const (
 // newMapping is the mapping of one language's index.
 func newMapping(lang string) (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
+	// bleve's "en" and "ru" analysers with a faster tokenizer (see words)
+	filters := []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name}
 	if lang == "ru" {
-		if err := im.AddCustomAnalyzer(analyzerRU, map[string]interface{}{
-			"type":          "custom",
-			"tokenizer":     unicode.Name,
-			"token_filters": []string{lowercase.Name, yoFilter, ru.StopName, ru.SnowballStemmerName},
-		}); err != nil {
-			return nil, err
-		}
+		filters = []string{lowercase.Name, yoFilter, ru.StopName, ru.SnowballStemmerName}
+	}
+	if err := im.AddCustomAnalyzer(analyzerFor(lang), map[string]interface{}{
+		"type":          "custom",
+		"tokenizer":     wordsTokenizer,
+		"token_filters": filters,
+	}); err != nil {
+		return nil, err
 	}
 	im.DefaultAnalyzer = analyzerFor(lang)
 	im.DefaultType = typeDoc

@@ -123,3 +123,69 @@ func speakerKeys(docs []fakesite.Doc) map[string]string {
 
 // SpeakerKeys is speakerKeys for tests.
 func SpeakerKeys(docs []fakesite.Doc) map[string]string { return speakerKeys(docs) }
+
+// Doc is a hand-written document for tests.
+type Doc struct {
+	Lang, Title, Date, Time, Place, Lead, Text string
+	ID                                         int64
+	Sections, ListedIn                         []string
+	Tags                                       map[string][]string
+	TagKeys                                    map[string][]*string
+	Turns                                      []record.Turn
+	Body                                       string // raw page body; a minimal page when empty
+}
+
+// Turn makes a speaker turn; key "" means an unresolved speaker.
+func Turn(speaker, key, text string) record.Turn {
+	t := record.Turn{Speaker: speaker, Text: text}
+	if key != "" {
+		t.SpeakerKey = record.Str(key)
+	}
+	return t
+}
+
+// Put stores d in db as a crawl would (a new version when it changed).
+func Put(db *store.DB, d Doc) (store.Outcome, error) {
+	r := &record.Record{ID: d.ID, Lang: d.Lang, Title: d.Title, Lead: d.Lead, Sections: d.Sections, Tags: d.Tags,
+		TagKeys: d.TagKeys, Turns: d.Turns, Text: d.Text}
+	base := "http://en.kremlin.ru"
+	if d.Lang == "ru" {
+		base = "http://kremlin.ru"
+	}
+	listed := d.ListedIn
+	if len(listed) == 0 {
+		listed = []string{"news"}
+	}
+	r.URL = base + "/events/president/" + listed[0] + "/" + strconv.FormatInt(d.ID, 10)
+	if d.Date != "" {
+		r.Date = record.Str(d.Date)
+		tm := d.Time
+		if tm == "" {
+			tm = "12:00"
+		}
+		r.Time = record.Str(tm)
+		r.Published = record.Str(d.Date + "T" + tm + ":00+03:00")
+	}
+	if d.Place != "" {
+		r.Place = record.Str(d.Place)
+	}
+	if r.Text == "" {
+		var ps []string
+		for _, t := range d.Turns {
+			ps = append(ps, t.Speaker+": "+t.Text)
+		}
+		r.Text = strings.Join(ps, "\n\n")
+	}
+	body := d.Body
+	if body == "" {
+		body = "<!doctype html><html><head><title>" + d.Title + "</title></head><body><article id=\"event-" +
+			strconv.FormatInt(d.ID, 10) + "\"><h1>" + d.Title + "</h1></article></body></html>"
+	}
+	at := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
+	r.FetchedAt = at.Format(time.RFC3339)
+	r.SourceURL = r.URL
+	r.ParserVersion = 1
+	raw := &store.Raw{URL: r.URL, FetchedAt: at, Proto: "HTTP/1.1", Status: 200,
+		Header: http.Header{"Content-Type": {"text/html; charset=utf-8"}}, Body: []byte(body)}
+	return db.PutDocument(&store.Fetched{Raw: raw, Record: r, ListedIn: listed}, 0)
+}
