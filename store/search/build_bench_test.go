@@ -1,6 +1,8 @@
 package search_test
 
 import (
+	"fmt"
+	"runtime/pprof"
 	"context"
 	"os"
 	"path/filepath"
@@ -34,6 +36,17 @@ func TestBuildSpeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	if os.Getenv("HEAP_AT") != "" {
+		d, _ := time.ParseDuration(os.Getenv("HEAP_AT"))
+		go func() {
+			for i := 0; ; i++ {
+				time.Sleep(d)
+				f, _ := os.Create(fmt.Sprintf("/tmp/heap%d.out", i))
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
+	}
 	t0 := time.Now()
 	done, err := ix.Update(context.Background(), func() (*store.DB, error) { return store.Open(db, &store.Options{ReadOnly: true}) })
 	if err != nil {

@@ -45,8 +45,19 @@ func TagFilter(r *record.Record, kind string, i int) string {
 // column is still a filter.
 var facetKinds = []string{"persons", "topics", "geography"}
 
-// sep joins a filter value and its printed label in facet terms.
-const sep = "\x1f"
+// facetCodes are the one-letter prefixes of the facet field's values:
+// short values keep the facet field's doc values small, which is what
+// facet counting reads for every hit. Labels are kept apart (labels.go).
+var facetCodes = map[string]string{"lang": "g", "section": "s", "year": "y", "persons": "p", "topics": "t",
+	"geography": "c", "place": "l", "speaker": "k"}
+
+var facetNameOf = func() map[string]string {
+	m := map[string]string{}
+	for n, c := range facetCodes {
+		m[c] = n
+	}
+	return m
+}()
 
 // dateValue is the publication date and time as a Moscow wall clock read
 // as UTC, so that date ranges are plain calendar days.
@@ -76,27 +87,21 @@ func paragraphs(s string) []string {
 	return strings.Split(s, "\n\n")
 }
 
-// facet is one value of the facet field: the facet's name, the filter
-// value and, when it differs, the label as printed.
-func facet(name, value, label string) string {
-	if label == "" || label == value {
-		return name + fsep + value
-	}
-	return name + fsep + value + sep + label
-}
+// sep joins a speaker group and its label in the speakers page's field.
+const sep = "\x1f"
 
-// fsep separates a facet's name from its value.
-const fsep = "\x1e"
+// facet is the facet field's value of a filter value.
+func facet(name, value string) string { return facetCodes[name] + ":" + value }
 
 // commonFields are the fields of a document that its turn entries carry too.
-func commonFields(d *store.Doc, r *record.Record) (map[string]interface{}, []string) {
+func commonFields(d *store.Doc, r *record.Record, lb *labelSet) (map[string]interface{}, []string) {
 	m := map[string]interface{}{
 		fLang:   r.Lang,
 		fDoc:    DocKey(r.Lang, r.ID),
 		fURL:    r.URL,
 		fTitleS: r.Title,
 	}
-	facets := []string{facet("lang", r.Lang, "")}
+	facets := []string{facet("lang", r.Lang)}
 	var sec []string
 	seen := map[string]bool{}
 	add := func(s string) {
@@ -112,7 +117,8 @@ func commonFields(d *store.Doc, r *record.Record) (map[string]interface{}, []str
 	}
 	for _, s := range r.Sections {
 		add(s)
-		facets = append(facets, facet("section", strings.ToLower(s), s))
+		facets = append(facets, facet("section", strings.ToLower(s)))
+		lb.add(r.Lang, facet("section", strings.ToLower(s)), s)
 	}
 	m[fSection] = sec
 	var tags []string
@@ -121,19 +127,21 @@ func commonFields(d *store.Doc, r *record.Record) (map[string]interface{}, []str
 			v := TagFilter(r, kind, i)
 			tags = append(tags, v)
 			if slices.Contains(facetKinds, kind) {
-				facets = append(facets, facet(kind, v, text))
+				facets = append(facets, facet(kind, v))
+				lb.add(r.Lang, facet(kind, v), text)
 			}
 		}
 	}
 	m[fTag] = tags
 	if r.Place != nil && *r.Place != "" {
 		m[fPlace] = normLabel(*r.Place)
-		facets = append(facets, facet("place", normLabel(*r.Place), *r.Place))
+		facets = append(facets, facet("place", normLabel(*r.Place)))
+		lb.add(r.Lang, facet("place", normLabel(*r.Place)), *r.Place)
 	}
 	if t, ok := dateValue(r); ok {
 		m[fDate] = t
 		m[fDateS] = *r.Date
-		facets = append(facets, facet("year", strconv.Itoa(t.Year()), ""))
+		facets = append(facets, facet("year", strconv.Itoa(t.Year())))
 	}
 	return m, facets
 }
@@ -144,19 +152,20 @@ type entry struct {
 	fields map[string]interface{}
 }
 
-// entries turns a document into its index entries: the document, then
-// one entry per speaker turn. The record's Version must be set.
-func entries(d *store.Doc, r *record.Record) ([]entry, error) {
+// entries turns a document into its index entries: the document, and
+// one entry per speaker turn. The record's Version must be set. The
+// labels of its facet values go to lb.
+func entries(d *store.Doc, r *record.Record, lb *labelSet) (entry, []entry, error) {
 	rec, err := record.Marshal(r)
 	if err != nil {
-		return nil, err
+		return entry{}, nil, err
 	}
-	base, facets := commonFields(d, r)
+	base, facets := commonFields(d, r, lb)
 	text := []string{r.Title, r.Title}
 	if r.Lead != "" {
 		text = append(text, r.Lead)
 	}
-	doc := map[string]interface{}{fType: typeDoc, fText: append(text, paragraphs(r.Text)...),
+	doc := map[string]interface{}{fText: append(text, paragraphs(r.Text)...),
 		fTurns: float64(len(r.Turns)), fRec: string(rec)}
 	docFacets := slices.Clone(facets)
 	seen := map[string]bool{}
@@ -164,12 +173,13 @@ func entries(d *store.Doc, r *record.Record) ([]entry, error) {
 	for i := range r.Turns {
 		t := &r.Turns[i]
 		g := SpeakerGroup(t)
-		sf := facet("speaker", g, t.Speaker)
+		sf := facet("speaker", g)
+		lb.add(r.Lang, sf, t.Speaker)
 		if !seen[g] {
 			seen[g] = true
 			docFacets = append(docFacets, sf)
 		}
-		m := map[string]interface{}{fType: typeTurn, fText: paragraphs(t.Text), fSpeech: t.Text,
+		m := map[string]interface{}{fText: paragraphs(t.Text), fSpeech: t.Text,
 			fSpeakerS: t.Speaker, fSpeaker: g, fLabel: normLabel(t.Speaker), fSpeakerF: g + sep + t.Speaker,
 			fTurn: float64(i), fFacet: append(slices.Clone(facets), sf)}
 		for k, v := range base {
@@ -181,5 +191,5 @@ func entries(d *store.Doc, r *record.Record) ([]entry, error) {
 	for k, v := range base {
 		doc[k] = v
 	}
-	return append([]entry{{id: DocKey(r.Lang, r.ID), fields: doc}}, out...), nil
+	return entry{id: DocKey(r.Lang, r.ID), fields: doc}, out, nil
 }

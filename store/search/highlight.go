@@ -140,7 +140,7 @@ func fwdChars(s string, i, n int) int {
 // document found by a search with its matches marked. With no words it
 // only escapes.
 func (ix *Index) Marker(lang, q string) func(string) string {
-	if _, ok := ix.idx[lang]; !ok || !hasWords(q) {
+	if ix.bi(lang, typeDoc) == nil || !hasWords(q) {
 		return html.EscapeString
 	}
 	an := ix.analyzer(lang)

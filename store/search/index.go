@@ -25,7 +25,6 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/index/scorch"
-	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
@@ -40,7 +39,9 @@ type Index struct {
 	dir  string
 	lock *os.File
 	log  *slog.Logger
-	idx  map[string]bleve.Index
+	idx  map[string]bleve.Index // by lang/type: "en/doc", "en/turn", "ru/doc", "ru/turn"
+
+	labels labelSet
 
 	upd sync.Mutex // one update at a time
 
@@ -68,6 +69,11 @@ type State struct {
 	// Docs counts the indexed documents per language (not persisted).
 	Docs map[string]uint64 `json:"-"`
 }
+
+// bi is the index of lang's entries of type typ.
+func (ix *Index) bi(lang, typ string) bleve.Index { return ix.idx[lang+"/"+typ] }
+
+var types = []string{typeDoc, typeTurn}
 
 // Progress of a running update.
 type Progress struct {
@@ -120,10 +126,13 @@ func (ix *Index) open() error {
 				"version", st.MappingVersion, "want", MappingVersion)
 		}
 		for _, l := range Langs {
-			if err := os.RemoveAll(filepath.Join(ix.dir, l)); err != nil {
-				return err
+			for _, sub := range []string{l, l + "-" + typeDoc, l + "-" + typeTurn} {
+				if err := os.RemoveAll(filepath.Join(ix.dir, sub)); err != nil {
+					return err
+				}
 			}
 		}
+		os.Remove(filepath.Join(ix.dir, "labels.json"))
 		st = State{MappingVersion: MappingVersion}
 		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
 			return err
@@ -131,25 +140,30 @@ func (ix *Index) open() error {
 	}
 	cfg := map[string]interface{}{"bolt_timeout": "2s"}
 	for _, l := range Langs {
-		p := filepath.Join(ix.dir, l)
-		var bi bleve.Index
-		if _, err := os.Stat(filepath.Join(p, "index_meta.json")); err == nil {
-			bi, err = bleve.OpenUsing(p, cfg)
-			if err != nil {
-				return fmt.Errorf("index %s: %w (remove the directory or run serve --reindex)", p, err)
+		for _, typ := range types {
+			p := filepath.Join(ix.dir, l+"-"+typ)
+			var bi bleve.Index
+			if _, err := os.Stat(filepath.Join(p, "index_meta.json")); err == nil {
+				bi, err = bleve.OpenUsing(p, cfg)
+				if err != nil {
+					return fmt.Errorf("index %s: %w (remove the directory or run serve --reindex)", p, err)
+				}
+			} else {
+				os.RemoveAll(p)
+				m, err := newMapping(l, typ)
+				if err != nil {
+					return err
+				}
+				bi, err = bleve.NewUsing(p, m, scorch.Name, scorch.Name, cfg)
+				if err != nil {
+					return fmt.Errorf("index %s: %w", p, err)
+				}
 			}
-		} else {
-			os.RemoveAll(p)
-			m, err := newMapping(l)
-			if err != nil {
-				return err
-			}
-			bi, err = bleve.NewUsing(p, m, scorch.Name, scorch.Name, cfg)
-			if err != nil {
-				return fmt.Errorf("index %s: %w", p, err)
-			}
+			ix.idx[l+"/"+typ] = bi
 		}
-		ix.idx[l] = bi
+	}
+	if err := ix.labels.load(filepath.Join(ix.dir, "labels.json")); err != nil {
+		return fmt.Errorf("index %s: labels: %w", ix.dir, err)
 	}
 	st.Docs = map[string]uint64{}
 	ix.state = st
@@ -206,15 +220,12 @@ func (ix *Index) generation() uint64 {
 
 func (ix *Index) countDocs() error {
 	docs := map[string]uint64{}
-	for l, bi := range ix.idx {
-		q := query.NewTermQuery(typeDoc)
-		q.SetField(fType)
-		req := bleve.NewSearchRequestOptions(q, 0, 0, false)
-		res, err := bi.Search(req)
+	for _, l := range Langs {
+		n, err := ix.bi(l, typeDoc).DocCount()
 		if err != nil {
 			return err
 		}
-		docs[l] = res.Total
+		docs[l] = n
 	}
 	ix.mu.Lock()
 	ix.state.Docs = docs
@@ -248,7 +259,7 @@ type Opener func() (*store.DB, error)
 
 // chunkSize is how many documents one update reads per opening of the
 // archive and indexes per batch.
-const chunkSize = 1000
+const chunkSize = 300
 
 type ref struct {
 	lang string
@@ -353,6 +364,9 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		ix.gen++
 		st := ix.state
 		ix.mu.Unlock()
+		if err := ix.labels.save(filepath.Join(ix.dir, "labels.json")); err != nil {
+			return done, err
+		}
 		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
 			return done, err
 		}
@@ -424,41 +438,48 @@ func (ix *Index) indexItems(items []item, fresh bool) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			bi := ix.idx[l]
-			b := bi.NewBatch()
-			for _, it := range items {
-				if it.r.Lang != l {
-					continue
-				}
-				es, err := entries(it.d, it.r)
-				if err != nil {
-					errs[li] = err
-					return
-				}
-				if !fresh {
-					if err := staleTurns(bi, b, it.r, len(es)-1); err != nil {
-						errs[li] = err
-						return
-					}
-				}
-				for _, e := range es {
-					if err := b.Index(e.id, e.fields); err != nil {
-						errs[li] = err
-						return
-					}
-				}
-			}
-			errs[li] = bi.Batch(b)
+			errs[li] = ix.indexLang(l, items, fresh)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-// staleTurns deletes the turn entries of an earlier version of r beyond
-// its n turns.
-func staleTurns(bi bleve.Index, b *bleve.Batch, r *record.Record, n int) error {
-	doc, err := bi.Document(DocKey(r.Lang, r.ID))
+func (ix *Index) indexLang(l string, items []item, fresh bool) error {
+	docs, turns := ix.bi(l, typeDoc), ix.bi(l, typeTurn)
+	db, tb := docs.NewBatch(), turns.NewBatch()
+	for _, it := range items {
+		if it.r.Lang != l {
+			continue
+		}
+		doc, ts, err := entries(it.d, it.r, &ix.labels)
+		if err != nil {
+			return err
+		}
+		if !fresh {
+			if err := staleTurns(docs, tb, it.r, len(ts)); err != nil {
+				return err
+			}
+		}
+		if err := db.Index(doc.id, doc.fields); err != nil {
+			return err
+		}
+		for _, e := range ts {
+			if err := tb.Index(e.id, e.fields); err != nil {
+				return err
+			}
+		}
+	}
+	if err := turns.Batch(tb); err != nil {
+		return err
+	}
+	return docs.Batch(db)
+}
+
+// staleTurns deletes (in b, a batch of the turn index) the turn entries
+// of the indexed version of r beyond its n turns.
+func staleTurns(docs bleve.Index, b *bleve.Batch, r *record.Record, n int) error {
+	doc, err := docs.Document(DocKey(r.Lang, r.ID))
 	if err != nil || doc == nil {
 		return err
 	}

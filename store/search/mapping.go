@@ -16,7 +16,7 @@ import (
 
 // MappingVersion changes whenever the index layout or analysis changes;
 // an index of another version is rebuilt.
-const MappingVersion = 2
+const MappingVersion = 3
 
 // Langs are the languages of the archive, one bleve index each.
 var Langs = []string{"en", "ru"}
@@ -57,9 +57,11 @@ func init() {
 	})
 }
 
-// Entry types: a document (title, lead, text and every filter field) or
-// one speaker turn of a document (its text, its speaker, and the
-// document's filter fields, so that speaker searches are turn-level).
+// Entry types, each in an index of its own per language: documents
+// (title, lead, text and every filter field), and speaker turns (a
+// turn's speech, its speaker, and its document's filter fields, so that
+// speaker searches are turn-level). Separate indexes keep each one's
+// postings and facet values dense for the searches that use it.
 const (
 	typeDoc  = "doc"
 	typeTurn = "turn"
@@ -67,7 +69,6 @@ const (
 
 // Field names.
 const (
-	fType     = "type"
 	fLang     = "lang"
 	fDoc      = "doc"      // "en/71326" on both kinds of entry
 	fText     = "text"     // analysed: title (twice: it weighs more), lead and paragraphs; or a turn's speech
@@ -77,7 +78,7 @@ const (
 	fDate     = "date"     // publication date and time, Moscow wall clock read as UTC
 	fSpeaker  = "speaker"  // group: speaker_key, or "label:"+lower-cased label
 	fLabel    = "label"    // lower-cased label as printed (filter)
-	fFacet    = "facet"    // every facet value: name\x1evalue[\x1flabel]
+	fFacet    = "facet"    // every facet value, "c:value" (see facetCodes)
 	fSpeakerF = "speakerf" // group\x1flabel as printed (turns; the speakers page)
 	fTurn     = "n"        // turn number (turn entries, stored)
 	fTurns    = "turns"    // number of turns (doc entries, stored)
@@ -89,8 +90,8 @@ const (
 	fSpeakerS = "speakers" // the label as printed (turn entries, stored)
 )
 
-// newMapping is the mapping of one language's index.
-func newMapping(lang string) (*mapping.IndexMappingImpl, error) {
+// newMapping is the mapping of one language's index of entries of type typ.
+func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
 	// bleve's "en" and "ru" analysers with a faster tokenizer (see words)
 	filters := []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name}
@@ -105,8 +106,6 @@ func newMapping(lang string) (*mapping.IndexMappingImpl, error) {
 		return nil, err
 	}
 	im.DefaultAnalyzer = analyzerFor(lang)
-	im.DefaultType = typeDoc
-	im.TypeField = fType
 	im.StoreDynamic = false
 	im.IndexDynamic = false
 	im.DocValuesDynamic = false
@@ -155,7 +154,8 @@ func newMapping(lang string) (*mapping.IndexMappingImpl, error) {
 	}
 	common := func(dm *mapping.DocumentMapping) {
 		dm.Dynamic = false
-		dm.AddFieldMappingsAt(fType, kw(false, false))
+		// no composite _all field: queries name their fields
+		dm.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
 		dm.AddFieldMappingsAt(fLang, kw(false, false))
 		dm.AddFieldMappingsAt(fDoc, kw(true, false))
 		dm.AddFieldMappingsAt(fSection, kw(false, false))
@@ -183,9 +183,9 @@ func newMapping(lang string) (*mapping.IndexMappingImpl, error) {
 	turn.AddFieldMappingsAt(fSpeech, stored())
 	turn.AddFieldMappingsAt(fSpeakerS, stored())
 
-	im.AddDocumentMapping(typeDoc, doc)
-	im.AddDocumentMapping(typeTurn, turn)
-	im.DefaultMapping = mapping.NewDocumentMapping()
-	im.DefaultMapping.Enabled = false
+	im.DefaultMapping = doc
+	if typ == typeTurn {
+		im.DefaultMapping = turn
+	}
 	return im, im.Validate()
 }

@@ -210,7 +210,7 @@ func term(field, v string) query.Query {
 
 // filters are the non-text conditions of q, for entries of kind typ.
 func (q *Query) filters(typ string) []query.Query {
-	fs := []query.Query{term(fType, typ)}
+	var fs []query.Query
 	if q.Section != "" {
 		fs = append(fs, term(fSection, strings.ToLower(q.Section)))
 	}
@@ -266,6 +266,9 @@ func (q *Query) build(an analysis.Analyzer, lang, typ string) (query.Query, []an
 	}
 	if words == 0 && hasWords(q.Q) {
 		return nil, nil // only stop words
+	}
+	if len(must) == 0 {
+		must = append(must, query.NewMatchAllQuery())
 	}
 	bq := query.NewBooleanQuery(must, nil, not)
 	return bq, cs

@@ -73,7 +73,7 @@ func FacetNames() []string {
 const facetShown = 10
 
 func (ix *Index) analyzer(lang string) analysis.Analyzer {
-	return ix.idx[lang].Mapping().AnalyzerNamed(analyzerFor(lang))
+	return ix.bi(lang, typeDoc).Mapping().AnalyzerNamed(analyzerFor(lang))
 }
 
 func sortOrder(s string) []string {
@@ -83,7 +83,7 @@ func sortOrder(s string) []string {
 	case SortOldest:
 		return []string{fDate, "-_score"}
 	}
-	return []string{"-_score", "-" + fDate}
+	return []string{"-_score"}
 }
 
 type langResult struct {
@@ -132,7 +132,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			lr.res, lr.err = ix.idx[l].SearchInContext(ctx, req)
+			lr.res, lr.err = ix.bi(l, typ).SearchInContext(ctx, req)
 		}()
 	}
 	wg.Wait()
@@ -172,7 +172,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, err
 	}
 	if q.Facets {
-		out.Facets = facetValues(facets, q.Lang)
+		out.Facets = ix.facetValues(facets, q.Lang)
 	}
 	out.Took = time.Since(t0)
 	return out, nil
@@ -270,7 +270,7 @@ func (ix *Index) passages(ctx context.Context, q Query, lr *langResult, h *highl
 		keys = append(keys, term(fDoc, k))
 		byKey[k] = hit
 	}
-	must := []query.Query{term(fType, typeTurn), query.NewDisjunctionQuery(keys)}
+	must := []query.Query{query.NewDisjunctionQuery(keys)}
 	var not []query.Query
 	for _, c := range lr.clauses {
 		cq := clauseQuery(c, lr.lang)
@@ -282,7 +282,7 @@ func (ix *Index) passages(ctx context.Context, q Query, lr *langResult, h *highl
 	}
 	req := bleve.NewSearchRequestOptions(query.NewBooleanQuery(must, nil, not), 4*len(docHits), 0, false)
 	req.Fields = []string{fDoc, fSpeakerS, fSpeaker, fTurn, fSpeech}
-	res, err := ix.idx[lr.lang].SearchInContext(ctx, req)
+	res, err := ix.bi(lr.lang, typeTurn).SearchInContext(ctx, req)
 	if err != nil {
 		return err
 	}
@@ -303,7 +303,7 @@ func (ix *Index) passages(ctx context.Context, q Query, lr *langResult, h *highl
 // facetValues splits the facet field's counts into facets with labels,
 // merging the values of both languages (a person has one key and two
 // labels) and keeping the most frequent.
-func facetValues(fr bsearch.FacetResults, lang string) map[string][]FacetValue {
+func (ix *Index) facetValues(fr bsearch.FacetResults, lang string) map[string][]FacetValue {
 	out := map[string][]FacetValue{}
 	at := map[string]map[string]int{}
 	for _, name := range facetNames {
@@ -312,17 +312,18 @@ func facetValues(fr bsearch.FacetResults, lang string) map[string][]FacetValue {
 	}
 	if r := fr[fFacet]; r != nil && r.Terms != nil {
 		for _, t := range r.Terms.Terms() {
-			name, rest, ok := strings.Cut(t.Term, fsep)
-			if !ok || at[name] == nil {
+			code, v, ok := strings.Cut(t.Term, ":")
+			name := facetNameOf[code]
+			if !ok || name == "" {
 				continue
-			}
-			v, label := rest, rest
-			if a, b, ok := strings.Cut(rest, sep); ok {
-				v, label = a, b
 			}
 			if i, ok := at[name][v]; ok {
 				out[name][i].Count += t.Count
 				continue
+			}
+			label, ok := ix.labels.label(lang, t.Term)
+			if !ok {
+				label = v
 			}
 			at[name][v] = len(out[name])
 			out[name] = append(out[name], FacetValue{Value: v, Label: label, Count: t.Count})
@@ -333,7 +334,12 @@ func facetValues(fr bsearch.FacetResults, lang string) map[string][]FacetValue {
 			slices.SortFunc(vals, func(a, b FacetValue) int { return strings.Compare(b.Value, a.Value) })
 			continue
 		}
-		slices.SortStableFunc(vals, func(a, b FacetValue) int { return b.Count - a.Count })
+		slices.SortStableFunc(vals, func(a, b FacetValue) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Label, b.Label)
+		})
 		if len(vals) > facetShown {
 			out[name] = vals[:facetShown]
 		}
@@ -344,8 +350,8 @@ func facetValues(fr bsearch.FacetResults, lang string) map[string][]FacetValue {
 // Record returns the export record of a document as indexed (the archive
 // holds the authoritative copy), or nil when the index lacks it.
 func (ix *Index) Record(lang string, id int64) (*record.Record, error) {
-	bi, ok := ix.idx[lang]
-	if !ok {
+	bi := ix.bi(lang, typeDoc)
+	if bi == nil {
 		return nil, nil
 	}
 	doc, err := bi.Document(DocKey(lang, id))
@@ -371,8 +377,8 @@ func (ix *Index) Record(lang string, id int64) (*record.Record, error) {
 
 // Has reports whether the index holds document lang/id.
 func (ix *Index) Has(lang string, id int64) bool {
-	bi, ok := ix.idx[lang]
-	if !ok {
+	bi := ix.bi(lang, typeDoc)
+	if bi == nil {
 		return false
 	}
 	doc, err := bi.Document(DocKey(lang, id))

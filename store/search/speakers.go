@@ -49,11 +49,9 @@ func (ix *Index) Speakers(lang string) ([]Speaker, error) {
 		if lang != "" && l != lang {
 			continue
 		}
-		q := query.NewTermQuery(typeTurn)
-		q.SetField(fType)
-		req := bleve.NewSearchRequestOptions(q, 0, 0, false)
+		req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), 0, 0, false)
 		req.AddFacet("s", bleve.NewFacetRequest(fSpeakerF, 1<<20))
-		res, err := ix.idx[l].Search(req)
+		res, err := ix.bi(l, typeTurn).Search(req)
 		if err != nil {
 			return nil, err
 		}
