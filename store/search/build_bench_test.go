@@ -54,6 +54,15 @@ func TestBuildSpeed(t *testing.T) {
 	}
 	el := time.Since(t0)
 	t.Logf("indexed %d docs in %v: %.0f docs/s; state %+v", done, el, float64(done)/el.Seconds(), ix.State())
+	if os.Getenv("PROF_EMPTY") != "" {
+		f, _ := os.Create("/tmp/cpuempty.out")
+		pprof.StartCPUProfile(f)
+		for i := 0; i < 20; i++ {
+			ix.Search(context.Background(), search.Query{Facets: true})
+		}
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 	for _, q := range []search.Query{
 		{Q: "sanctions"}, {Q: "cooperation"}, {Q: "санкциями"}, {Q: `"the development of"`}, {Q: "Putin", Facets: true},
 		{Q: "cooperation", Facets: true}, {Q: "cooperation", Lang: "en", From: "2015-01-01", To: "2018-12-31", Facets: true},

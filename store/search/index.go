@@ -53,7 +53,8 @@ type Index struct {
 	progress Progress
 	gen      uint64 // bumped by every change, for caches
 
-	spk speakerCache
+	spk   speakerCache
+	cache resultCache
 }
 
 // State is what the index holds, kept in state.json beside it.

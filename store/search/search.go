@@ -101,6 +101,20 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := q.Normalize(); err != nil {
 		return nil, err
 	}
+	key := cacheKey(q, ix.generation())
+	if r, ok := ix.cache.get(key); ok {
+		c := *r
+		c.Took = time.Since(t0)
+		return &c, nil
+	}
+	res, err := ix.search(ctx, q, t0)
+	if err == nil {
+		ix.cache.put(key, res)
+	}
+	return res, err
+}
+
+func (ix *Index) search(ctx context.Context, q Query, t0 time.Time) (*Result, error) {
 	langs := Langs
 	if q.Lang != "" {
 		langs = []string{q.Lang}
