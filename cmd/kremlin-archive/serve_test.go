@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kremlin-archive/kremlin-archive/store"
+	"github.com/kremlin-archive/kremlin-archive/store/record"
+	"github.com/kremlin-archive/kremlin-archive/store/search/searchtest"
+)
+
+// serveArchive writes an archive of docs and starts runServe on it; it
+// returns the base URL and a function that stops the server and returns
+// runServe's error.
+func serveArchive(t *testing.T, path string, o serveOptions, docs ...searchtest.Doc) (string, func() error) {
+	t.Helper()
+	if len(docs) > 0 {
+		db, err := store.Open(path, &store.Options{NoSync: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range docs {
+			if _, err := searchtest.Put(db, d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+	}
+	o.DB, o.Addr = path, "127.0.0.1:0"
+	if o.Refresh == 0 {
+		o.Refresh = 50 * time.Millisecond
+	}
+	ready := make(chan string, 1)
+	o.Ready = func(addr string) { ready <- addr }
+	ctx, cancel := context.WithCancel(context.Background())
+	var stderr syncBuffer
+	errc := make(chan error, 1)
+	go func() { errc <- runServe(ctx, o, io.Discard, &stderr) }()
+	var base string
+	select {
+	case addr := <-ready:
+		base = "http://" + addr
+	case err := <-errc:
+		cancel()
+		t.Fatalf("serve: %v\n%s", err, stderr.String())
+	case <-time.After(20 * time.Second):
+		cancel()
+		t.Fatal("serve did not start")
+	}
+	var once sync.Once
+	var serr error
+	stop := func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case serr = <-errc:
+			case <-time.After(20 * time.Second):
+				serr = errors.New("serve did not stop")
+			}
+		})
+		return serr
+	}
+	t.Cleanup(func() { stop() })
+	return base, stop
+}
+
+func searchTotal(t *testing.T, base, q string) int {
+	t.Helper()
+	resp, err := http.Get(base + "/api/search?facets=0&q=" + url.QueryEscape(q))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Total int `json:"total"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("search %q: %d %v", q, resp.StatusCode, err)
+	}
+	return res.Total
+}
+
+// waitUntil polls cond until it holds (bounded: the updater runs every 50 ms).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+var serveDocs = []searchtest.Doc{
+	{Lang: "en", ID: 1, Title: "Meeting with the Governor of Tula Region", Date: "2020-05-05",
+		Turns: []record.Turn{searchtest.Turn("Vladimir Putin", record.HeadOfStateKey, "How is the harvest in Tula?")}},
+	{Lang: "ru", ID: 1, Title: "Встреча с губернатором Тульской области", Date: "2020-05-05",
+		Turns: []record.Turn{searchtest.Turn("В.Путин", record.HeadOfStateKey, "Как урожай в Туле?")}},
+}
+
+// A document archived while serve runs (by a crawl, here written straight
+// into the archive) is found without a restart, also when a writer held
+// the archive for a while; serve never holds the archive itself.
+func TestServe_FindsNewDocuments(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kremlin.db")
+	base, stop := serveArchive(t, path, serveOptions{}, serveDocs...)
+	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "harvest") == 1 })
+	if n := searchTotal(t, base, "урожаи"); n != 1 {
+		t.Errorf("Russian morphology: %d hits for урожаи", n)
+	}
+
+	// A crawl takes the archive (serve keeps answering), stores a
+	// document, and lets go.
+	db, err := store.Open(path, &store.Options{NoSync: true, LockTimeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "serve to notice the busy archive", func() bool {
+		resp, err := http.Get(base + "/api/status")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return bytes.Contains(b, []byte(`"archive_error": "a crawl holds it"`))
+	})
+	if n := searchTotal(t, base, "harvest"); n != 1 {
+		t.Errorf("search while a crawl holds the archive: %d", n)
+	}
+	if _, err := searchtest.Put(db, searchtest.Doc{Lang: "en", ID: 2, Title: "Telephone conversation with the President of Finland", Date: "2020-06-01",
+		Text: "The leaders discussed fisheries in the Baltic."}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	waitUntil(t, "the new document", func() bool { return searchTotal(t, base, "fisheries") == 1 })
+	if err := stop(); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	// The index is kept: a restart does not rebuild it.
+	st, err := os.ReadFile(filepath.Join(path+".index", "state.json"))
+	if err != nil || !bytes.Contains(st, []byte(`"complete": true`)) || !bytes.Contains(st, []byte(`"seq": 3`)) {
+		t.Errorf("state.json: %s %v", st, err)
+	}
+}
+
+func TestServe_Reindex(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kremlin.db")
+	base, stop := serveArchive(t, path, serveOptions{}, serveDocs...)
+	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "harvest") == 1 })
+	stop()
+	base, stop = serveArchive(t, path, serveOptions{Reindex: true})
+	if n := searchTotal(t, base, "harvest"); n != 1 { // the old index answers at once
+		t.Errorf("old index while rebuilding: %d", n)
+	}
+	waitUntil(t, "the rebuilt index", func() bool {
+		_, err := os.Stat(path + ".index.new")
+		return errors.Is(err, os.ErrNotExist)
+	})
+	if n := searchTotal(t, base, "harvest"); n != 1 {
+		t.Errorf("rebuilt index: %d", n)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestServe_Errors(t *testing.T) {
+	dir := t.TempDir()
+	err := runServe(context.Background(), serveOptions{DB: filepath.Join(dir, "missing.db")}, io.Discard, io.Discard)
+	if !errors.Is(err, store.ErrNoArchive) || exitCode(err) == 0 {
+		t.Errorf("missing archive: %v", err)
+	}
+	path := filepath.Join(dir, "kremlin.db")
+	base, _ := serveArchive(t, path, serveOptions{}, serveDocs...)
+	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "harvest") == 1 })
+	// A second server of the same archive and index is refused.
+	err = runServe(context.Background(), serveOptions{DB: path, Addr: "127.0.0.1:0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "another kremlin-archive serve uses this index") {
+		t.Errorf("second server: %v", err)
+	}
+	err = runServe(context.Background(), serveOptions{DB: path, Addr: "no-port", IndexDir: filepath.Join(dir, "other")}, io.Discard, io.Discard)
+	if exitCode(err) != 2 {
+		t.Errorf("bad --addr: %v (exit %d)", err, exitCode(err))
+	}
+}
+
+func TestServe_CommandLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kremlin.db")
+	db, _ := store.Open(path, &store.Options{NoSync: true})
+	searchtest.Put(db, serveDocs[0])
+	db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--db", path, "--addr", "127.0.0.1:0", "--refresh", "100ms"}, &out, &errb)
+	}()
+	waitUntil(t, "the server's address", func() bool { return strings.Contains(out.String(), "http://127.0.0.1:") })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v\n%s", err, errb.String())
+	}
+	if err := Run(context.Background(), []string{"serve", "--db", path, "--refresh", "soon"}, io.Discard, io.Discard); exitCode(err) != 2 {
+		t.Errorf("bad --refresh: %v", err)
+	}
+}
