@@ -101,7 +101,7 @@ func commonFields(d *store.Doc, r *record.Record, lb *labelSet) (map[string]inte
 		fURL:    r.URL,
 		fTitleS: r.Title,
 	}
-	facets := []string{facet("lang", r.Lang)}
+	var facets []string // the language's count is its index's total
 	var sec []string
 	seen := map[string]bool{}
 	add := func(s string) {

@@ -47,6 +47,8 @@ type Index struct {
 
 	closeMu sync.Mutex
 	closed  bool
+	stop    chan struct{} // ends releaseLoop
+	looping sync.WaitGroup
 
 	mu       sync.Mutex
 	state    State
@@ -111,11 +113,16 @@ func Open(dir string, o Options) (*Index, error) {
 		lock.Close()
 		return nil, fmt.Errorf("index %s: %w", dir, ErrBusy)
 	}
-	ix := &Index{dir: dir, lock: lock, log: o.Log, idx: map[string]bleve.Index{}}
+	ix := &Index{dir: dir, lock: lock, log: o.Log, idx: map[string]bleve.Index{}, stop: make(chan struct{})}
 	if err := ix.open(); err != nil {
 		ix.Close()
 		return nil, err
 	}
+	ix.looping.Add(1)
+	go func() {
+		defer ix.looping.Done()
+		ix.releaseLoop(ix.stop)
+	}()
 	return ix, nil
 }
 
@@ -179,6 +186,8 @@ func (ix *Index) Close() error {
 		return nil
 	}
 	ix.closed = true
+	close(ix.stop)
+	ix.looping.Wait()
 	var first error
 	for _, bi := range ix.idx {
 		if err := bi.Close(); err != nil && first == nil {

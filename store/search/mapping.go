@@ -16,7 +16,7 @@ import (
 
 // MappingVersion changes whenever the index layout or analysis changes;
 // an index of another version is rebuilt.
-const MappingVersion = 3
+const MappingVersion = 4
 
 // Langs are the languages of the archive, one bleve index each.
 var Langs = []string{"en", "ru"}

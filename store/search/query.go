@@ -88,7 +88,9 @@ func analyse(an analysis.Analyzer, cs []clause) []analysed {
 // term query on its stem; a phrase (or a word the analyser splits, such as
 // "Russia-China") a phrase query, which keeps stop-word gaps.
 func clauseQuery(a analysed, lang string) query.Query {
-	if len(a.terms) == 1 && !a.phrase {
+	// A phrase of one word and stop words ("the development of") is
+	// that word: stop words are not indexed.
+	if len(a.terms) == 1 {
 		return term(fText, a.terms[0])
 	}
 	pq := query.NewMatchPhraseQuery(a.text)

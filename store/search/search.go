@@ -187,6 +187,11 @@ func (ix *Index) search(ctx context.Context, q Query, t0 time.Time) (*Result, er
 	}
 	if q.Facets {
 		out.Facets = ix.facetValues(facets, q.Lang)
+		for _, lr := range rs {
+			if lr.res != nil && lr.res.Total > 0 {
+				out.Facets["lang"] = append(out.Facets["lang"], FacetValue{Value: lr.lang, Label: lr.lang, Count: int(lr.res.Total)})
+			}
+		}
 	}
 	out.Took = time.Since(t0)
 	return out, nil

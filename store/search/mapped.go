@@ -1,0 +1,85 @@
+package search
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2/index/scorch"
+)
+
+// The index's segment files are memory-mapped; every page a search or a
+// merge reads stays resident in this process, so without care resident
+// memory grows to the size of the index (hundreds of MB for the whole
+// site). Like the archive (store.dropMapped), the index releases the
+// mapped pages now and then: they stay in the kernel's page cache and are
+// mapped again, cheaply, when read again.
+const (
+	releaseEvery   = 5 * time.Second
+	releaseAtBytes = 96 << 20 // file-backed resident memory that triggers a release
+)
+
+// releaseLoop releases mapped pages when the process holds more than
+// releaseAtBytes of them, until stop is closed.
+func (ix *Index) releaseLoop(stop <-chan struct{}) {
+	t := time.NewTicker(releaseEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		if n, ok := residentFileBytes(); ok && n > releaseAtBytes {
+			ix.releaseMapped()
+		}
+	}
+}
+
+// releaseMapped drops the mapped pages of every segment of the current
+// snapshots. Holding a reader of each index keeps its segments (and their
+// mappings) alive while their pages are dropped.
+func (ix *Index) releaseMapped() {
+	for _, bi := range ix.idx {
+		adv, err := bi.Advanced()
+		if err != nil {
+			continue
+		}
+		r, err := adv.Reader()
+		if err != nil {
+			continue
+		}
+		if snap, ok := r.(*scorch.IndexSnapshot); ok {
+			for _, ss := range snap.Segments() {
+				if d, ok := ss.Segment().(interface{ Data() []byte }); ok {
+					dropPages(d.Data())
+				}
+			}
+		}
+		r.Close()
+	}
+}
+
+// residentFileBytes is the process's file-backed resident memory (RssFile
+// of /proc/self/status).
+func residentFileBytes() (int64, bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("RssFile:")); ok {
+			fs := bytes.Fields(v)
+			if len(fs) == 0 {
+				return 0, false
+			}
+			kb, err := strconv.ParseInt(string(fs[0]), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}
