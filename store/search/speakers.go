@@ -91,21 +91,19 @@ func (ix *Index) Speakers(lang string) ([]Speaker, error) {
 	return out, nil
 }
 
-// SpeakerName is the name of speaker group key in lang (its most frequent
-// label there, else anywhere), or "" when the index has no such speaker.
+// SpeakerName is the label of speaker group key as printed in lang (in
+// English when lang is ""), or "" when the index has no such speaker.
 func (ix *Index) SpeakerName(key, lang string) string {
-	all, err := ix.Speakers("")
-	if err != nil {
-		return ""
-	}
-	for _, s := range all {
-		if s.Key == key {
-			for _, l := range s.Labels {
-				if l.Lang == lang {
-					return l.Label
-				}
-			}
-			return s.Name
+	l, _ := ix.labels.label(lang, facet("speaker", key))
+	return l
+}
+
+// TagLabel is the label of a tag filter value (a catalog key such as
+// "persons/90") as printed in lang, or "" when the index does not know it.
+func (ix *Index) TagLabel(value, lang string) string {
+	for _, kind := range facetKinds {
+		if l, ok := ix.labels.label(lang, facet(kind, value)); ok {
+			return l
 		}
 	}
 	return ""

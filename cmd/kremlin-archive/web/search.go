@@ -187,21 +187,12 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	if uint64(q.Offset+q.Limit) < res.Total && q.Offset+q.Limit <= search.MaxOffset {
 		view.Next = with(v, "offset", strconv.Itoa(q.Offset+q.Limit))
 	}
-	view.Chips = chips(v, q, res, ix)
+	view.Chips = chips(v, q, ix)
 	view.Facets = facets(v, q, res)
 	s.render(w, "search.html", view)
 }
 
-func labelIn(res *search.Result, facet, value string) string {
-	for _, fv := range res.Facets[facet] {
-		if fv.Value == value {
-			return fv.Label
-		}
-	}
-	return value
-}
-
-func chips(v url.Values, q search.Query, res *search.Result, ix *search.Index) []chip {
+func chips(v url.Values, q search.Query, ix *search.Index) []chip {
 	var out []chip
 	if q.Lang != "" {
 		out = append(out, chip{"language: " + langName(q.Lang), with(v, "lang")})
@@ -223,11 +214,9 @@ func chips(v url.Values, q search.Query, res *search.Result, ix *search.Index) [
 		out = append(out, chip{"said by " + name, with(v, "speaker")})
 	}
 	for _, t := range v["tag"] {
-		label := t
-		for _, f := range []string{"persons", "topics", "geography"} {
-			if l := labelIn(res, f, t); l != t {
-				label = l
-			}
+		label := ix.TagLabel(t, q.Lang)
+		if label == "" {
+			label = t
 		}
 		if _, text, ok := strings.Cut(t, ":"); ok && label == t && !strings.Contains(t, "/") {
 			label = text
