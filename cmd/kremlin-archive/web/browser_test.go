@@ -170,7 +170,24 @@ func TestBrowser(t *testing.T) {
 		if got := text(ctx, ".hit .snippet"); got != "The sanctions hurt everybody." {
 			t.Errorf("snippet %q", got)
 		}
-		return shot(ctx, "search.png")
+		if err := shot(ctx, "search.png"); err != nil {
+			return err
+		}
+		// On a phone: no horizontal scrolling.
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile, chromedp.EmulateScale(2))); err != nil {
+			return err
+		}
+		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`))
+		if err != nil {
+			return err
+		}
+		if wide {
+			t.Errorf("the search page scrolls sideways on a phone")
+		}
+		if err := shot(ctx, "search-phone.png"); err != nil {
+			return err
+		}
+		return chromedp.Do(ctx, chromedp.EmulateReset())
 	})
 	step("filter by the speaker who said it", func(ctx context.Context) error {
 		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".hit .meta a")), chromedp.WaitVisible(chromedp.CSS(".chips"))); err != nil {
