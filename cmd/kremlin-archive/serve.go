@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/kremlin-archive/kremlin-archive/cmd/kremlin-archive/web"
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
 	"github.com/kremlin-archive/kremlin-archive/store"
@@ -38,18 +40,39 @@ const defaultServeAddr = "127.0.0.1:8080"
 // letting the heap double, which keeps an index build in bounds.
 const serveMemoryLimit = 160 << 20
 
-func runServeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs, c := newCommand("serve")
+func newServeCmd(c *common) *cobra.Command {
 	var o serveOptions
-	fs.StringVar(&o.Addr, "addr", defaultServeAddr, "listen address (loopback unless you name another)")
-	fs.StringVar(&o.IndexDir, "index", "", "index directory (default: the archive path + .index)")
-	fs.BoolVar(&o.Reindex, "reindex", false, "rebuild the index from the archive")
-	fs.DurationVar(&o.Refresh, "refresh", 15*time.Second, "how often the index is brought up to date")
-	if _, err := c.parse(fs, args, stderr, 0); err != nil {
-		return err
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "search and read the archive in a browser, and a JSON API",
+		Long: `Serves the archive on the web (loopback only, unless --addr names another
+address): a search page (words, "phrases", -exclusions; filters by language,
+section, dates, speaker, tag and place), documents with their speakers, both
+languages, versions and the raw page as captured, a speakers page, and a
+JSON API (/api/search, /api/doc/{lang}/{id}, /api/speakers, /api/status).
+
+The full-text index lives beside the archive (kremlin.db.index/): built on
+first start, kept up to date from the archive's changes while serving,
+rebuilt with --reindex. The archive is opened read-only, only while it is
+read: a crawl can run at the same time. Nothing on the server writes.`,
+		Example: `  kremlin-archive serve                          # http://127.0.0.1:8080/
+  kremlin-archive serve --addr 127.0.0.1:9000 --db /srv/kremlin/kremlin.db
+  kremlin-archive serve --reindex                # rebuild the index (the old one answers meanwhile)`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := c.setup(cmd); err != nil {
+				return err
+			}
+			o.DB, o.Log = c.cfg.DB, c.log
+			return runServe(cmd.Context(), o, c.stdout, c.stderr)
+		},
 	}
-	o.DB, o.Log = c.cfg.DB, c.log
-	return runServe(ctx, o, stdout, stderr)
+	f := cmd.Flags()
+	f.StringVar(&o.Addr, "addr", defaultServeAddr, "listen address (loopback unless you name another)")
+	f.StringVar(&o.IndexDir, "index", "", "index directory (default: the archive path + .index)")
+	f.BoolVar(&o.Reindex, "reindex", false, "rebuild the index from the archive")
+	f.DurationVar(&o.Refresh, "refresh", 15*time.Second, "how often the index is brought up to date")
+	return cmd
 }
 
 // runServe serves the archive in a browser and as a JSON API until ctx
