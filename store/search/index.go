@@ -48,6 +48,7 @@ type Index struct {
 	closeMu sync.Mutex
 	closed  bool
 	stop    chan struct{} // ends releaseLoop
+	kick    chan struct{} // asks releaseLoop to check now
 	looping sync.WaitGroup
 
 	mu       sync.Mutex
@@ -113,7 +114,7 @@ func Open(dir string, o Options) (*Index, error) {
 		lock.Close()
 		return nil, fmt.Errorf("index %s: %w", dir, ErrBusy)
 	}
-	ix := &Index{dir: dir, lock: lock, log: o.Log, idx: map[string]bleve.Index{}, stop: make(chan struct{})}
+	ix := &Index{dir: dir, lock: lock, log: o.Log, idx: map[string]bleve.Index{}, stop: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if err := ix.open(); err != nil {
 		ix.Close()
 		return nil, err

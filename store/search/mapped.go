@@ -22,7 +22,8 @@ const (
 )
 
 // releaseLoop releases mapped pages when the process holds more than
-// releaseAtBytes of them, until stop is closed.
+// releaseAtBytes of them, checking after every search (nudge) and every
+// releaseEvery, until stop is closed.
 func (ix *Index) releaseLoop(stop <-chan struct{}) {
 	t := time.NewTicker(releaseEvery)
 	defer t.Stop()
@@ -31,10 +32,20 @@ func (ix *Index) releaseLoop(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
+		case <-ix.kick:
 		}
 		if n, ok := residentFileBytes(); ok && n > releaseAtBytes {
 			ix.releaseMapped()
 		}
+	}
+}
+
+// nudge asks releaseLoop to check resident memory now (after a search,
+// which may have read much of the index).
+func (ix *Index) nudge() {
+	select {
+	case ix.kick <- struct{}{}:
+	default:
 	}
 }
 

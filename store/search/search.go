@@ -108,6 +108,7 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return &c, nil
 	}
 	res, err := ix.search(ctx, q, t0)
+	ix.nudge()
 	if err == nil {
 		ix.cache.put(key, res)
 	}

@@ -165,7 +165,7 @@ func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 // also makes it a unique origin and blocks forms, pop-ups and automatic
 // navigation), and may be framed only by this server.
 const rawCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:; media-src data:; " +
-	"form-action 'none'; base-uri 'none'; navigate-to 'none'; frame-ancestors 'self'; sandbox"
+	"form-action 'none'; base-uri 'none'; frame-ancestors 'self'; sandbox"
 
 func (s *Server) rawBody(w http.ResponseWriter, r *http.Request) {
 	lang, id, err := docRef(r)
