@@ -18,6 +18,7 @@ import (
 	"github.com/kremlin-archive/kremlin-archive/cmd/kremlin-archive/web"
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
 	"github.com/kremlin-archive/kremlin-archive/store"
+	"github.com/kremlin-archive/kremlin-archive/store/record"
 	"github.com/kremlin-archive/kremlin-archive/store/search"
 )
 
@@ -120,8 +121,17 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		o.Log.Warn("serving beyond this machine: anyone who can reach the address can read the archive (there is no login)", "addr", o.Addr)
 	}
 
+	// Speaker keys as export writes them: the archive's alias table and
+	// the document in the other language fill the keys a page left null.
+	resolve := func(db *store.DB) (func(*record.Record) error, error) {
+		sp, err := loadSpeakers(ctx, db, false, nil)
+		if err != nil {
+			return nil, err
+		}
+		return sp.resolve, nil
+	}
 	holder := &web.Holder{}
-	u := &updater{o: o, open: open, holder: holder, log: o.Log}
+	u := &updater{o: o, open: open, holder: holder, log: o.Log, resolve: resolve}
 	dir := o.IndexDir
 	_, statErr := os.Stat(dir)
 	if o.Reindex && statErr == nil {
@@ -133,7 +143,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 	} else if o.Reindex {
 		o.Log.Info("no index yet; building it", "dir", dir)
 	}
-	ix, err := search.Open(dir, search.Options{Log: o.Log})
+	ix, err := search.Open(dir, search.Options{Log: o.Log, Resolve: resolve})
 	if err != nil {
 		return indexErr(err, dir)
 	}
@@ -147,7 +157,7 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		}
 	}()
 
-	srv, err := web.New(web.Config{Index: holder, Open: open, Status: u.status, Log: o.Log})
+	srv, err := web.New(web.Config{Index: holder, Open: open, Resolve: resolve, Status: u.status, Log: o.Log})
 	if err != nil {
 		return err
 	}
@@ -204,6 +214,7 @@ type updater struct {
 	holder *web.Holder
 	log    *slog.Logger
 
+	resolve    search.Resolver
 	rebuildDir string        // --reindex: where the new index is built
 	building   *search.Index // the new index while it is built
 
@@ -256,7 +267,7 @@ func (u *updater) once(ctx context.Context) {
 	}
 	if u.rebuildDir != "" {
 		if u.building == nil {
-			b, err := search.Open(u.rebuildDir, search.Options{Log: u.log})
+			b, err := search.Open(u.rebuildDir, search.Options{Log: u.log, Resolve: u.resolve})
 			if err != nil {
 				u.set(func(s *web.Status) { s.LastError = err.Error() })
 				u.log.Error("cannot open the new index; serving the old one", "dir", u.rebuildDir, "err", err)
@@ -320,7 +331,7 @@ func (u *updater) install() error {
 				os.Rename(trash, dir)
 			}
 		}
-		ix, oerr := search.Open(dir, search.Options{Log: u.log})
+		ix, oerr := search.Open(dir, search.Options{Log: u.log, Resolve: u.resolve})
 		if oerr != nil {
 			err = errors.Join(err, oerr)
 			return nil

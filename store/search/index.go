@@ -43,7 +43,8 @@ type Index struct {
 
 	labels labelSet
 
-	upd sync.Mutex // one update at a time
+	upd     sync.Mutex // one update at a time
+	resolve Resolver
 
 	closeMu sync.Mutex
 	closed  bool
@@ -90,7 +91,15 @@ type Progress struct {
 // Options for Open.
 type Options struct {
 	Log *slog.Logger
+	// Resolve, when set, returns for an open archive the function that
+	// fills a record's speaker keys the way `export` does (archive-level
+	// resolution); records are indexed as stored otherwise.
+	Resolve Resolver
 }
+
+// Resolver returns, for an open archive, a function that completes a
+// record (its speaker keys) before it is indexed or shown.
+type Resolver func(db *store.DB) (func(*record.Record) error, error)
 
 // DefaultDir is the index directory of an archive: beside it, with
 // ".index" appended.
@@ -114,7 +123,7 @@ func Open(dir string, o Options) (*Index, error) {
 		lock.Close()
 		return nil, fmt.Errorf("index %s: %w", dir, ErrBusy)
 	}
-	ix := &Index{dir: dir, lock: lock, log: o.Log, idx: map[string]bleve.Index{}, stop: make(chan struct{}), kick: make(chan struct{}, 1)}
+	ix := &Index{dir: dir, lock: lock, log: o.Log, resolve: o.Resolve, idx: map[string]bleve.Index{}, stop: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if err := ix.open(); err != nil {
 		ix.Close()
 		return nil, err
@@ -342,7 +351,7 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		defer close(reads)
 		for rest := todo; len(rest) > 0; {
 			n := min(chunkSize, len(rest))
-			items, err := readChunk(open, rest[:n])
+			items, err := readChunk(open, rest[:n], ix.resolve)
 			select {
 			case reads <- read{rest[:n], items, err}:
 			case <-rctx.Done():
@@ -414,10 +423,17 @@ type item struct {
 }
 
 // readChunk reads the documents of chunk from the archive, in one opening.
-func readChunk(open Opener, chunk []ref) ([]item, error) {
+func readChunk(open Opener, chunk []ref, resolve Resolver) ([]item, error) {
 	db, err := open()
 	if err != nil {
 		return nil, err
+	}
+	complete := func(*record.Record) error { return nil }
+	if resolve != nil {
+		if complete, err = resolve(db); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	var items []item
 	for _, c := range chunk {
@@ -435,6 +451,10 @@ func readChunk(open Opener, chunk []ref) ([]item, error) {
 			return nil, fmt.Errorf("index %s: %w", DocKey(c.lang, c.id), err)
 		}
 		r.Version = d.Versions
+		if err := complete(r); err != nil {
+			db.Close()
+			return nil, err
+		}
 		r.Normalize()
 		items = append(items, item{d, r})
 	}

@@ -74,6 +74,15 @@ func (s *Server) load(lang string, id int64, v int) (*loaded, error) {
 			return err
 		}
 		rec.Version = d.Versions
+		if s.cfg.Resolve != nil {
+			complete, err := s.cfg.Resolve(db)
+			if err != nil {
+				return err
+			}
+			if err := complete(rec); err != nil {
+				return err
+			}
+		}
 		rec.Normalize()
 		o, err := db.Doc(otherLang(lang), id)
 		if err != nil {

@@ -79,6 +79,9 @@ type Config struct {
 	// Open opens the archive read-only; the server closes it after each
 	// request.
 	Open search.Opener
+	// Resolve completes a record read from the archive (speaker keys
+	// resolved across the archive, as export does); may be nil.
+	Resolve search.Resolver
 	// Status reports the index updater's state; may be nil.
 	Status func() Status
 	Log    *slog.Logger
