@@ -44,6 +44,14 @@ func TestKillLoop_SIGKILLAtRandomMoments(t *testing.T) {
 	e := newEnv(t, []siteConf{{lang: "en", base: srv.URL}}, "")
 	rng := rand.New(rand.NewPCG(51, 52))
 
+	// The subprocess's start-up (program init, much slower under -race)
+	// is not part of a run: measure it once and add it to every delay, so
+	// that rounds are killed mid-run, not before the run starts.
+	t0 := time.Now()
+	vc, _ := startCLI(t, "version")
+	vc.Wait()
+	startup := time.Since(t0)
+
 	const rounds = 15
 	start := time.Now()
 	kills, finished := 0, 0
@@ -51,7 +59,7 @@ func TestKillLoop_SIGKILLAtRandomMoments(t *testing.T) {
 		cmd, out := startCLI(t, "backfill", "--config", e.cfgPath)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		delay := 20*time.Millisecond + time.Duration(rng.Int64N(int64(380*time.Millisecond)))
+		delay := startup + 20*time.Millisecond + time.Duration(rng.Int64N(int64(380*time.Millisecond)))
 		select {
 		case err := <-done:
 			// The run ended before its kill: it must have completed.
