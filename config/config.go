@@ -46,7 +46,45 @@ type Config struct {
 	AllowRedirectHosts []string `yaml:"allow_redirect_hosts"`
 
 	Sites []Site `yaml:"sites"`
+
+	// Wayback configures the Internet Archive's Wayback Machine as a
+	// second source of raw pages.
+	Wayback Wayback `yaml:"wayback"`
 }
+
+// Wayback is the `wayback:` section: when and how pages are taken from
+// the Internet Archive's Wayback Machine.
+type Wayback struct {
+	// Use is WaybackFallback (the live site when it answers, the Wayback
+	// Machine when it does not), WaybackOnly (never contact the live
+	// hosts) or WaybackNever (the live site only).
+	Use string `yaml:"use"`
+	// BaseURL is the Wayback Machine (https://web.archive.org).
+	BaseURL string `yaml:"base_url"`
+	// Delay is the pause between capture fetches.
+	Delay Duration `yaml:"delay"`
+	// CDXPerMinute caps the calls to the CDX index server.
+	CDXPerMinute int `yaml:"cdx_per_minute"`
+}
+
+// Values of wayback.use (and of the --wayback flag).
+const (
+	WaybackFallback = "fallback"
+	WaybackOnly     = "only"
+	WaybackNever    = "never"
+)
+
+// DefaultWaybackBase is the Internet Archive's Wayback Machine.
+const DefaultWaybackBase = "https://web.archive.org"
+
+// Politeness floors for the Internet Archive's own hosts (archive.org):
+// its staff ask for at most 60 CDX calls a minute (averaged over 5
+// minutes) and block addresses that ignore 429s. Test servers and other
+// replay systems may be faster.
+const (
+	MinArchiveDelay        = time.Second
+	MaxArchiveCDXPerMinute = 60
+)
 
 // Site is one host of the site in one language.
 type Site struct {
@@ -100,6 +138,12 @@ func Default() *Config {
 		Sites: []Site{
 			{Lang: "en", BaseURL: DefaultBaseEN, Sections: []string{"news", "transcripts"}},
 			{Lang: "ru", BaseURL: DefaultBaseRU, Sections: []string{"news", "transcripts"}},
+		},
+		Wayback: Wayback{
+			Use:          WaybackFallback,
+			BaseURL:      DefaultWaybackBase,
+			Delay:        Duration(2 * time.Second),
+			CDXPerMinute: 20,
 		},
 	}
 }
@@ -298,7 +342,53 @@ func (c *Config) Validate() error {
 			nonNeg(p+".delay", *s.Delay)
 		}
 	}
+	c.Wayback.validate(bad)
 	return errors.Join(errs...)
+}
+
+// ValidWaybackUse reports whether s is a value of wayback.use.
+func ValidWaybackUse(s string) bool {
+	return s == WaybackFallback || s == WaybackOnly || s == WaybackNever
+}
+
+func (w *Wayback) validate(bad func(field, format string, args ...any)) {
+	if !ValidWaybackUse(w.Use) {
+		bad("wayback.use", "must be fallback, only or never (got %q)", w.Use)
+	}
+	u, err := url.Parse(w.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		bad("wayback.base_url", "must be an http(s) URL such as %s (got %q)", DefaultWaybackBase, w.BaseURL)
+	}
+	if w.Delay < 0 {
+		bad("wayback.delay", "must not be negative (got %s)", w.Delay)
+	}
+	if w.CDXPerMinute < 1 {
+		bad("wayback.cdx_per_minute", "must be at least 1 (got %d)", w.CDXPerMinute)
+	}
+}
+
+// WaybackLimits are the delay between capture fetches and the number of
+// CDX calls a minute for the configured Wayback Machine. For the Internet
+// Archive's own hosts they are held to its published limits (raised
+// reports that a value was changed); other replay systems and test
+// servers get what is configured.
+func (c *Config) WaybackLimits() (delay time.Duration, cdxPerMinute int, raised bool) {
+	delay, cdxPerMinute = time.Duration(c.Wayback.Delay), c.Wayback.CDXPerMinute
+	if u, err := url.Parse(c.Wayback.BaseURL); err == nil && IsArchiveHost(u.Hostname()) {
+		if delay < MinArchiveDelay {
+			delay, raised = MinArchiveDelay, true
+		}
+		if cdxPerMinute > MaxArchiveCDXPerMinute {
+			cdxPerMinute, raised = MaxArchiveCDXPerMinute, true
+		}
+	}
+	return delay, cdxPerMinute, raised
+}
+
+// IsArchiveHost reports whether host belongs to the Internet Archive.
+func IsArchiveHost(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	return host == "archive.org" || strings.HasSuffix(host, ".archive.org")
 }
 
 // SiteDelay is the delay for site s: its own or the global one, raised to

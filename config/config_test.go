@@ -106,6 +106,12 @@ func TestParse_Errors(t *testing.T) {
 		{"missing ca file", "ca_file: /nonexistent/ca.pem\n", []string{"ca_file"}},
 		{"not yaml", "delay: [\n", []string{"YAML"}},
 		{"retries type", "retries: many\n", []string{"retries"}},
+		{"wayback use", "wayback:\n  use: sometimes\n", []string{"wayback.use", "fallback, only or never"}},
+		{"wayback typo", "wayback:\n  usee: only\n", []string{"wayback.usee", `did you mean "use"`}},
+		{"wayback base url", "wayback:\n  base_url: web.archive.org\n", []string{"wayback.base_url"}},
+		{"wayback negative delay", "wayback:\n  delay: -2s\n", []string{"wayback.delay", "negative"}},
+		{"wayback cdx rate", "wayback:\n  cdx_per_minute: 0\n", []string{"wayback.cdx_per_minute", "at least 1"}},
+		{"wayback not a mapping", "wayback: only\n", []string{"wayback", "mapping"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -201,6 +207,58 @@ func TestIsRealHost(t *testing.T) {
 	for host, want := range map[string]bool{"kremlin.ru": true, "en.kremlin.ru": true, "www.kremlin.ru": true, "KREMLIN.RU.": true, "127.0.0.1": false, "notkremlin.ru": false, "kremlin.ru.example.org": false} {
 		if got := IsRealHost(host); got != want {
 			t.Errorf("IsRealHost(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestParse_Wayback(t *testing.T) {
+	d := Default().Wayback
+	if d.Use != WaybackFallback || d.BaseURL != DefaultWaybackBase || time.Duration(d.Delay) != 2*time.Second || d.CDXPerMinute != 20 {
+		t.Errorf("default wayback section = %+v", d)
+	}
+	c, err := Parse(strings.NewReader("wayback:\n  use: only\n  base_url: http://127.0.0.1:9090/\n  delay: 0s\n  cdx_per_minute: 600\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Wayback.Use != WaybackOnly || c.Wayback.BaseURL != "http://127.0.0.1:9090/" || c.Wayback.Delay != 0 || c.Wayback.CDXPerMinute != 600 {
+		t.Errorf("wayback = %+v", c.Wayback)
+	}
+	// A test server gets what is configured.
+	if delay, rate, raised := c.WaybackLimits(); delay != 0 || rate != 600 || raised {
+		t.Errorf("WaybackLimits(test server) = %s, %d, %v", delay, rate, raised)
+	}
+	// Keys not named keep their defaults.
+	c, err = Parse(strings.NewReader("wayback:\n  use: never\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Wayback.BaseURL != DefaultWaybackBase || c.Wayback.CDXPerMinute != 20 {
+		t.Errorf("defaults not kept: %+v", c.Wayback)
+	}
+}
+
+// The Internet Archive's published limits cannot be configured away.
+func TestWaybackLimits_ArchiveFloor(t *testing.T) {
+	tests := []struct {
+		base      string
+		delay     time.Duration
+		rate      int
+		wantDelay time.Duration
+		wantRate  int
+		raised    bool
+	}{
+		{"https://web.archive.org", 0, 600, MinArchiveDelay, MaxArchiveCDXPerMinute, true},
+		{"https://web.archive.org", 5 * time.Second, 10, 5 * time.Second, 10, false},
+		{"http://WEB.ARCHIVE.ORG.", 100 * time.Millisecond, 20, MinArchiveDelay, 20, true},
+		{"http://127.0.0.1:9090", 0, 600, 0, 600, false},
+		{"https://archive.example.org", 0, 600, 0, 600, false},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.Wayback.BaseURL, c.Wayback.Delay, c.Wayback.CDXPerMinute = tt.base, Duration(tt.delay), tt.rate
+		d, r, raised := c.WaybackLimits()
+		if d != tt.wantDelay || r != tt.wantRate || raised != tt.raised {
+			t.Errorf("%s delay=%s rate=%d: got %s, %d, %v; want %s, %d, %v", tt.base, tt.delay, tt.rate, d, r, raised, tt.wantDelay, tt.wantRate, tt.raised)
 		}
 	}
 }
