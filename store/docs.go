@@ -39,6 +39,9 @@ type Doc struct {
 	Sections  []string  `json:"sections,omitempty"`
 	FetchedAt time.Time `json:"fetched_at"`
 	Source    string    `json:"source,omitempty"` // record.Source of the current version ("" = live)
+	// CapturedAt is when the current version's page was captured: the
+	// Wayback Machine's capture time, zero for live copies (FetchedAt).
+	CapturedAt time.Time `json:"captured_at,omitzero"`
 	SourceURL string    `json:"source_url"`
 	RawSHA256 string    `json:"raw_sha256"`
 	RawSize   int       `json:"raw_size"`
@@ -64,7 +67,28 @@ type Pending struct {
 	LastStatus int       `json:"last_status,omitempty"`
 	LastTry    time.Time `json:"last_try,omitzero"`
 	NextTry    time.Time `json:"next_try,omitzero"`
+
+	// Captures are the Wayback Machine captures of the document still to
+	// fetch, in the order to try them (found in the CDX index). Rejected
+	// lists captures ("<timestamp> <URL>") and payload digests
+	// ("sha1:<digest>") that turned out not to be the document: they are
+	// never tried again. History marks captures queued by
+	// `backfill --history`: each one is fetched and kept as a version
+	// when its content differs.
+	Captures []WaybackCapture `json:"captures,omitempty"`
+	Rejected []string  `json:"rejected,omitempty"`
+	History  bool      `json:"history,omitempty"`
 }
+
+// WaybackCapture is one Wayback Machine capture of a document page.
+type WaybackCapture struct {
+	Timestamp string `json:"ts"`               // 14 digits, UTC
+	URL       string `json:"url"`              // the original URL captured
+	Digest    string `json:"digest,omitempty"` // base32 SHA-1 of the payload (CDX)
+}
+
+// Key names the capture in Pending.Rejected.
+func (c WaybackCapture) Key() string { return c.Timestamp + " " + c.URL }
 
 // Failed reports whether at least one fetch of p has failed.
 func (p *Pending) Failed() bool { return p.Attempts > 0 }
@@ -100,6 +124,10 @@ type Fetched struct {
 	// From the pending entry (listing) the fetch was made for.
 	ListedIn      []string
 	ListedUpdated string
+	// Pending, when not nil, replaces the document's frontier entry in
+	// the same transaction instead of removing it: the captures still to
+	// fetch of a Wayback history import.
+	Pending *Pending
 }
 
 // maxStaleTries is how many fetches may return a page older than its
@@ -152,7 +180,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			d = Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
 		}
 		d.ListedIn = mergeSections(d.ListedIn, f.ListedIn)
-		d.CheckedAt = f.Raw.FetchedAt
+		d.CheckedAt = checkedAt(d.CheckedAt, f.Raw.FetchedAt, &stored)
 		pageMark := datePart(rec.Updated)
 		if pageMark == "" {
 			pageMark = f.ListedUpdated // the page has no stamp: trust the listing
@@ -168,23 +196,13 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		}
 		d.UpdateMark = maxDate(d.UpdateMark, pageMark)
 
-		outcome = OutcomeNew
+		var cur *record.Record
 		if exists && d.Versions > 0 {
-			cur, err := db.getRecord(tx, rec.Lang, rec.ID, d.Versions)
-			if err != nil {
+			if cur, err = db.getRecord(tx, rec.Lang, rec.ID, d.Versions); err != nil {
 				return fmt.Errorf("read current version of %s/%d: %w", rec.Lang, rec.ID, err)
 			}
-			switch {
-			case record.SameContent(cur, &stored):
-				outcome = OutcomeUnchanged
-			case olderStamp(stored.Updated, cur.Updated):
-				// Its "Last updated" is older than the current version's:
-				// a stale copy (a cache), never made current.
-				outcome = OutcomeStale
-			default:
-				outcome = OutcomeUpdated
-			}
 		}
+		outcome = versionOutcome(cur, &stored)
 		if outcome == OutcomeNew || outcome == OutcomeUpdated {
 			d.Versions++
 			vk := verKey(rec.Lang, rec.ID, d.Versions)
@@ -198,10 +216,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 				return err
 			}
 			d.FetchedAt = f.Raw.FetchedAt
-			d.Source = ""
-			if rec.Source != "" && rec.Source != record.SourceLive {
-				d.Source = rec.Source
-			}
+			d.Source, d.CapturedAt = docSource(&stored)
 			d.SourceURL = f.Raw.URL
 			d.RawSHA256 = rec.RawSHA256
 			d.RawSize = len(f.Raw.Body)
@@ -215,7 +230,11 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		if err := putJSON(docs, key, &d); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bPending).Delete(key); err != nil {
+		if f.Pending != nil {
+			if err := putJSON(tx.Bucket(bPending), key, f.Pending); err != nil {
+				return err
+			}
+		} else if err := tx.Bucket(bPending).Delete(key); err != nil {
 			return err
 		}
 		// bbolt rewrites the last leaf of a bucket on every append, reading
@@ -230,6 +249,9 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			case OutcomeUnchanged, OutcomeStale:
 				r.Unchanged++
 			}
+			if outcome == OutcomeNew || outcome == OutcomeUpdated {
+				r.countSource(stored.Source)
+			}
 		})
 	})
 	if err != nil {
@@ -241,6 +263,78 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		}
 	}
 	return outcome, nil
+}
+
+// versionOutcome decides what a fetched copy is to the archive, given
+// the current version (nil when there is none):
+//
+//   - the same content (every record field but the fetch metadata) as the
+//     current version: unchanged, nothing is stored;
+//   - captured before the current version was (a Wayback Machine capture
+//     older than the archived copy), or carrying an older "Last updated"
+//     stamp (a cache): stale, never made current;
+//   - otherwise a new version, which becomes current.
+//
+// So a Wayback copy never replaces a newer copy, live or not, and a later
+// live fetch whose content differs becomes a new version.
+func versionOutcome(cur, incoming *record.Record) Outcome {
+	switch {
+	case cur == nil:
+		return OutcomeNew
+	case record.SameContent(cur, incoming):
+		return OutcomeUnchanged
+	case capturedBefore(incoming, cur):
+		return OutcomeStale
+	case olderStamp(incoming.Updated, cur.Updated):
+		return OutcomeStale
+	}
+	return OutcomeUpdated
+}
+
+// capturedBefore reports whether copy a was captured before copy b
+// (captured_at, fetched_at when absent; false when either is unknown).
+func capturedBefore(a, b *record.Record) bool {
+	ta, oka := capturedAt(a)
+	tb, okb := capturedAt(b)
+	return oka && okb && ta.Before(tb)
+}
+
+func capturedAt(r *record.Record) (time.Time, bool) {
+	s := r.CapturedAt
+	if s == "" {
+		s = r.FetchedAt
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
+}
+
+// checkedAt is when the archive last saw the page as the site serves
+// it: the fetch time of a live copy; for a Wayback copy the capture time,
+// which never moves the mark back. The listing walks compare it with the
+// site's update dates.
+func checkedAt(prev, fetched time.Time, r *record.Record) time.Time {
+	if r.Source != record.SourceWayback {
+		return fetched
+	}
+	t, ok := capturedAt(r)
+	if !ok {
+		return fetched
+	}
+	if prev.After(t) {
+		return prev
+	}
+	return t
+}
+
+// docSource is what a document's bookkeeping says of where its current
+// version came from: "" for a live copy, else record.Source and the
+// capture time.
+func docSource(r *record.Record) (string, time.Time) {
+	if r.Source == "" || r.Source == record.SourceLive {
+		return "", time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, r.CapturedAt)
+	return r.Source, t.UTC()
 }
 
 // bumpSeq gives the document a new change sequence number, replacing its

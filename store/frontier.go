@@ -259,3 +259,166 @@ func (db *DB) Known(lang string, ids []int64) (map[int64]bool, error) {
 	})
 	return out, err
 }
+
+// FoundDoc is a document found in the Wayback Machine's CDX index with
+// the captures of it worth fetching.
+type FoundDoc struct {
+	ID       int64
+	URL      string // root-relative path of the document page
+	Captures []WaybackCapture
+}
+
+// CaptureMerge combines the captures a frontier entry holds with newly
+// found ones and returns those to keep, in the order to try them. It
+// never sees a rejected capture.
+type CaptureMerge func(have, add []WaybackCapture) []WaybackCapture
+
+// RecordCaptures records one batch of the Wayback Machine's CDX index in
+// one transaction, as RecordListing does a listing page: documents not
+// archived join the frontier with their captures (or add them to their
+// frontier entry), archived ones remember the section, and the section's
+// state (the CDX cursor) is saved. With history, archived documents are
+// queued too, with their captures made after the archived copy; each
+// such capture is imported as a version when its content differs.
+func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history bool, merge CaptureMerge, now time.Time, state *SectionState, runID uint64) (*ListingResult, error) {
+	if err := validLang(lang); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	res := &ListingResult{}
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		*res = ListingResult{}
+		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		for _, f := range found {
+			if f.ID <= 0 || len(f.Captures) == 0 {
+				continue
+			}
+			db.touch(tx, 2*costLookup)
+			key := docKey(lang, f.ID)
+			var p Pending
+			queued, err := getJSON(pend, key, &p)
+			if err != nil {
+				return err
+			}
+			var d Doc
+			archived := false
+			if !queued {
+				if archived, err = getJSON(docs, key, &d); err != nil {
+					return err
+				}
+			}
+			add := f.Captures
+			switch {
+			case queued:
+				res.Queued++
+				p.ListedIn = mergeSections(p.ListedIn, []string{section})
+				p.History = p.History || history
+			case archived:
+				if n := mergeSections(d.ListedIn, []string{section}); len(n) != len(d.ListedIn) {
+					d.ListedIn = n
+					if err := putJSON(docs, key, &d); err != nil {
+						return err
+					}
+				}
+				if history {
+					add = capturedAfter(add, d.capturedAt())
+				}
+				if !history || len(add) == 0 {
+					res.Known++
+					continue
+				}
+				p = Pending{Lang: lang, ID: f.ID, URL: f.URL, ListedIn: append([]string(nil), d.ListedIn...), Reason: "history", DiscoveredAt: now, History: true}
+				res.Updated++
+			default:
+				p = Pending{Lang: lang, ID: f.ID, URL: f.URL, ListedIn: []string{section}, Reason: "new", DiscoveredAt: now, History: history}
+				res.New++
+			}
+			add = withoutRejected(add, p.Rejected)
+			p.Captures = merge(p.Captures, add)
+			if err := putJSON(pend, key, &p); err != nil {
+				return err
+			}
+			if !p.NextTry.After(now) {
+				res.Fetch = append(res.Fetch, p)
+			}
+		}
+		if state != nil {
+			if err := putSectionState(tx, state); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record captures %s/%s: %w", lang, section, err)
+	}
+	return res, nil
+}
+
+// capturedAt is when the current version's page was captured.
+func (d *Doc) capturedAt() time.Time {
+	if !d.CapturedAt.IsZero() {
+		return d.CapturedAt
+	}
+	return d.FetchedAt
+}
+
+// capturedAfter keeps the captures made after t.
+func capturedAfter(cs []WaybackCapture, t time.Time) []WaybackCapture {
+	if t.IsZero() {
+		return cs
+	}
+	stamp := t.UTC().Format("20060102150405")
+	var out []WaybackCapture
+	for _, c := range cs {
+		if c.Timestamp > stamp {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// withoutRejected drops the captures rejected names, by capture or by
+// payload digest.
+func withoutRejected(cs []WaybackCapture, rejected []string) []WaybackCapture {
+	if len(rejected) == 0 {
+		return cs
+	}
+	bad := make(map[string]bool, len(rejected))
+	for _, r := range rejected {
+		bad[r] = true
+	}
+	var out []WaybackCapture
+	for _, c := range cs {
+		if bad[c.Key()] || (c.Digest != "" && bad["sha1:"+c.Digest]) {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// UpdatePending rewrites a frontier entry (its captures still to fetch,
+// the captures rejected). An entry that has left the frontier meanwhile
+// is not brought back.
+func (db *DB) UpdatePending(p *Pending) error {
+	if err := validLang(p.Lang); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadInput, err)
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		pend := tx.Bucket(bPending)
+		key := docKey(p.Lang, p.ID)
+		if pend.Get(key) == nil {
+			return nil
+		}
+		return putJSON(pend, key, p)
+	})
+}
+
+// RemovePending takes a document out of the frontier (a history import
+// whose last captures were not the document, the document itself being
+// archived).
+func (db *DB) RemovePending(lang string, id int64) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bPending).Delete(docKey(lang, id))
+	})
+}

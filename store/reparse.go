@@ -112,6 +112,7 @@ func (db *DB) reparseBatch(keys [][]byte, fn ReparseFunc, onError func(string, i
 					continue
 				}
 				nr.FetchedAt, nr.SourceURL, nr.RawSHA256 = old.FetchedAt, old.SourceURL, old.RawSHA256
+				nr.Source, nr.CapturedAt = old.Source, old.CapturedAt
 				nr.Version = 0
 				b, err := record.Marshal(nr)
 				if err != nil {

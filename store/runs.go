@@ -7,6 +7,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/kremlin-archive/kremlin-archive/config/redact"
+	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
 // Run is one entry of the run ledger.
@@ -33,6 +34,26 @@ type Run struct {
 	Pending      int   `json:"pending"`  // documents left in the frontier at the end
 	Reparsed     int   `json:"reparsed,omitempty"`
 	Changed      int   `json:"changed,omitempty"`
+
+	// Documents stored (new or updated) from each source: the live site
+	// and Wayback Machine captures.
+	Live    int `json:"live"`
+	Wayback int `json:"wayback"`
+	// Requests to the Wayback Machine: CDX index calls and capture fetches.
+	CDXCalls        int `json:"cdx_calls,omitempty"`
+	CaptureRequests int `json:"capture_requests,omitempty"`
+	// Fallback says why the run took pages from the Wayback Machine
+	// ("" when it did not).
+	Fallback string `json:"fallback,omitempty"`
+}
+
+// countSource counts one document stored from source (record.Source).
+func (r *Run) countSource(source string) {
+	if source == record.SourceWayback {
+		r.Wayback++
+	} else {
+		r.Live++
+	}
 }
 
 // StartRun adds a run to the ledger. Runs still marked "running" (their
@@ -84,6 +105,7 @@ func (db *DB) FinishRun(r *Run) error {
 		r.New, r.Updated, r.Unchanged = stored.New, stored.Updated, stored.Unchanged
 		r.Failed, r.ListingPages = stored.Failed, stored.ListingPages
 		r.Error = redact.Secrets(r.Error) // the ledger is shown and exported: no credentials
+		r.Live, r.Wayback = stored.Live, stored.Wayback
 		return putJSON(b, u64(r.ID), r)
 	})
 }

@@ -27,6 +27,46 @@ type SectionState struct {
 	Pages     int       `json:"pages,omitempty"`
 	LastWalk  time.Time `json:"last_walk,omitzero"`
 	LastItems int       `json:"last_items,omitempty"` // items on the last page seen
+
+	// Wayback is the state of the listing's discovery through the
+	// Wayback Machine's CDX index (nil when never done).
+	Wayback *WaybackWalk `json:"wayback,omitempty"`
+}
+
+// WaybackWalk is where the discovery of a listing's documents through
+// the Wayback Machine's CDX index stands.
+type WaybackWalk struct {
+	// Cursor is the position of an unfinished walk of the index, or nil;
+	// History that of an unfinished walk for `backfill --history`, kept
+	// apart so that the hourly crawls never disturb it.
+	Cursor  *CDXCursor `json:"cursor,omitempty"`
+	History *CDXCursor `json:"history,omitempty"`
+	// WWW says whether the CDX server files captures of www.<host> apart
+	// from <host> ("separate": both are walked) or under the same key
+	// ("folded", as the Internet Archive does); "" until asked.
+	WWW string `json:"www,omitempty"`
+	// Complete is set once a walk of every capture has ended;
+	// CompleteFrom is when that walk began: later walks ask only for
+	// captures made since shortly before it.
+	Complete     bool      `json:"complete,omitempty"`
+	CompleteFrom time.Time `json:"complete_from,omitzero"`
+	LastWalk     time.Time `json:"last_walk,omitzero"`
+	// Documents is how many documents the last complete walk found.
+	Documents int `json:"documents,omitempty"`
+}
+
+// CDXCursor is an unfinished walk of the CDX index: the query (URL
+// prefix, from) and the resume key of the next batch of captures.
+type CDXCursor struct {
+	Prefix    string    `json:"prefix"`               // url= of the query, e.g. en.kremlin.ru/events/president/news/
+	Prefixes  []string  `json:"prefixes,omitempty"`   // prefixes still to walk after this one
+	From      string    `json:"from,omitempty"`       // from= (timestamp prefix), "" for every capture
+	ResumeKey string    `json:"resume_key,omitempty"` // "" = the first batch
+	StartedAt time.Time `json:"started_at"`
+	Batches   int       `json:"batches"`           // CDX calls answered so far
+	Rows      int       `json:"rows"`              // captures seen so far
+	Documents int       `json:"documents"`         // documents found so far
+	History   bool      `json:"history,omitempty"` // every capture is queued (backfill --history)
 }
 
 // Cursor is where an unfinished walk of a listing stands. Pages shift as
@@ -99,6 +139,18 @@ type HostState struct {
 	// cool-down over to the next run: the burst count goes on.
 	Refusals   int       `json:"refusals,omitempty"`
 	PauseUntil time.Time `json:"pause_until,omitzero"`
+	// Throttles counts 429 answers in a row from a Wayback Machine
+	// endpoint: each one doubles the pause before the next request.
+	Throttles int `json:"throttles,omitempty"`
+
+	// Unreachable is set when the host gave no answer at all in the last
+	// run that tried it (UnreachableCause says how it failed), and cleared
+	// by the first answer. With wayback.use fallback, runs go straight to
+	// the Wayback Machine until LastProbe is old enough to try the host
+	// again.
+	Unreachable      time.Time `json:"unreachable,omitzero"`
+	UnreachableCause string    `json:"unreachable_cause,omitempty"`
+	LastProbe        time.Time `json:"last_probe,omitzero"`
 
 	Robots *RobotsCopy `json:"robots,omitempty"`
 }
