@@ -39,6 +39,10 @@ type RunOptions struct {
 	Mode     Mode
 	From, To string // backfill date range (YYYY-MM-DD), optional
 	RunID    uint64 // ledger entry that counts this run's documents
+	// History (backfill): import every capture of each document the
+	// Wayback Machine holds whose content differs from the one before, in
+	// capture order, as its versions.
+	History bool
 }
 
 func (ro *RunOptions) ranged() bool { return ro.From != "" || ro.To != "" }
@@ -106,6 +110,18 @@ func (c *Crawler) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		groups[k] = append(groups[k], s)
 	}
 	res := &Result{Hosts: make([]HostResult, len(order))}
+	var arch *archive
+	if c.opts.Wayback.use() != WaybackNever {
+		arch = newArchive(c)
+		if err := arch.open(time.Now()); err != nil {
+			return res, err
+		}
+		defer func() {
+			if err := arch.close(); err != nil {
+				c.opts.Logger.Error("cannot record the state of the Wayback Machine's endpoints", "err", err)
+			}
+		}()
+	}
 	var wg sync.WaitGroup
 	for i, host := range order {
 		sites := groups[host]
@@ -116,6 +132,9 @@ func (c *Crawler) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 		g := newGate(host, delay, newFetcher(c.tr, &c.opts), c.db, &c.opts, c.stats)
 		g.hostScope(sites)
 		w := &worker{c: c, g: g, ro: ro, drift: newDriftMonitor(c.opts.DriftThreshold, c.opts.DriftMin)}
+		if arch != nil {
+			w.wayback = &waybackSource{w: w, a: arch}
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -138,8 +157,9 @@ func (c *Crawler) Run(ctx context.Context, ro RunOptions) (*Result, error) {
 // about the host or the run being interrupted (store failures).
 func isFatal(err error) bool {
 	var le *ListingError
+	var ce *CDXError
 	return !hostStopped(err) && !errors.Is(err, context.Canceled) &&
-		!errors.Is(err, ErrDrift) && !errors.As(err, &le)
+		!errors.Is(err, ErrDrift) && !errors.As(err, &le) && !errors.As(err, &ce)
 }
 
 // ListingError is a listing page that could not be read; the walk of that
@@ -164,67 +184,53 @@ type worker struct {
 	start time.Time // when this run began: each document is tried once per run
 
 	walks map[string]*walkSize // planned walks, for the progress display
+
+	wayback *waybackSource // the Wayback Machine as a source; nil with wayback.use never
 }
 
 func (w *worker) run(ctx context.Context, sites []Site) (err error) {
 	w.start = time.Now()
-	if err := w.g.open(w.start); err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := w.g.close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
-	var sectionErrs []error
-	for _, site := range sites {
-		if w.ro.Mode == ModeBackfill && !w.ro.ranged() {
-			if err := w.startBackfill(site); err != nil {
+	var liveErr error
+	if w.c.opts.Wayback.use() != WaybackOnly {
+		if err := w.g.open(w.start); err != nil {
+			if !hostStopped(err) || w.c.opts.Wayback.use() != WaybackFallback {
 				return err
 			}
+			liveErr = err // a recorded cool-down: the Wayback Machine may stand in
 		}
-		if err := w.planWalks(site); err != nil {
-			return err
-		}
+		defer func() {
+			if cerr := w.g.close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
 	}
+	var siteErrs []error
 	for _, site := range sites {
-		if err := w.drain(ctx, site); err != nil {
+		err := w.runSite(ctx, site, liveErr)
+		if err != nil && (ctx.Err() != nil || isFatal(err)) {
 			return err
 		}
-		for _, section := range site.Sections {
-			err := w.walk(ctx, site, section)
-			var le *ListingError
-			if errors.Is(err, ErrDisallowed) {
-				w.g.log.Warn("robots.txt disallows the listing; section skipped", "lang", site.Lang, "section", section, "err", err)
-				continue
-			}
-			if errors.As(err, &le) {
-				w.g.log.Warn("listing walk stopped; it resumes on the next run", "lang", site.Lang, "section", section, "err", err)
-				sectionErrs = append(sectionErrs, err)
-				continue
-			}
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			siteErrs = append(siteErrs, err)
 		}
 	}
-	return errors.Join(sectionErrs...)
+	return errors.Join(siteErrs...)
 }
 
 // drain fetches the frontier documents of site that are due: those left
 // by an interrupted run and failed ones whose retry time has come.
-func (w *worker) drain(ctx context.Context, site Site) error {
+func (w *worker) drain(ctx context.Context, src source, site Site) error {
 	due, err := w.c.db.DuePending(site.Lang, time.Now())
 	if err != nil {
 		return err
 	}
 	if len(due) > 0 {
-		w.g.log.Info("fetching documents left in the frontier", "lang", site.Lang, "count", len(due))
+		w.g.log.Info("fetching documents left in the frontier", "lang", site.Lang, "count", len(due), "source", src.name())
 	}
-	return w.fetchAll(ctx, site, due)
+	return w.fetchAll(ctx, src, site, due)
 }
 
-func (w *worker) fetchAll(ctx context.Context, site Site, ps []store.Pending) error {
+func (w *worker) fetchAll(ctx context.Context, src source, site Site, ps []store.Pending) error {
 	for i := range ps {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -235,7 +241,7 @@ func (w *worker) fetchAll(ctx context.Context, site Site, ps []store.Pending) er
 		if !ps[i].LastTry.Before(w.start) {
 			continue // already tried (and failed) in this run
 		}
-		if err := w.fetchDoc(ctx, site, &ps[i]); err != nil {
+		if err := src.fetch(ctx, site, &ps[i]); err != nil {
 			return err
 		}
 	}

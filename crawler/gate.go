@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,6 +48,14 @@ type gate struct {
 	pauseWhy    string // what pauseUntil waits for, for the log
 	pauseLogged bool   // the caller logged the pause already
 	answered    bool   // the host answered at least once this run
+
+	// archive marks a Wayback Machine endpoint (see archiveAnswer): no
+	// robots.txt, captures returned whatever their status, 429s
+	// paused for Retry-After (pause429 when absent), doubling on repeats.
+	archive     bool
+	pause429    time.Duration
+	throttles   int  // 429s in a row (archive gates), kept in the store too
+	unreachable bool // the store says the last run got no answer from the host
 }
 
 // failStreakLimit is how many documents in a row may fail (network errors,
@@ -82,6 +91,8 @@ func (g *gate) open(now time.Time) error {
 	// right after one), with its pause.
 	g.refusals, g.stored, g.pauseUntil = hs.Refusals, hs.Refusals, hs.PauseUntil
 	g.pauseWhy = "the pause after a refusal recorded by the previous run"
+	g.throttles = hs.Throttles
+	g.unreachable = !hs.Unreachable.IsZero()
 	// The previous run may have been killed without recording its last
 	// request: the first request of this run waits a full delay.
 	g.last = now
@@ -179,6 +190,14 @@ func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
 		g.answered = true
 	}
 	g.log.Debug("fetch", "url", u, "status", status, "dur", time.Since(start).Round(time.Millisecond), "err", err)
+	if raw != nil && g.unreachable {
+		// The host answers again: later runs try it first.
+		g.unreachable = false
+		if err := g.db.UpdateHostState(g.host, func(hs *store.HostState) { hs.Unreachable, hs.UnreachableCause = time.Time{}, "" }); err != nil {
+			return nil, err
+		}
+		g.log.Info("the host answers again")
+	}
 	return raw, err
 }
 
@@ -235,15 +254,17 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		rules, err := g.rules(ctx, cur)
-		if err != nil {
-			if cur != u && !hostStopped(err) {
-				err = fmt.Errorf("GET %s redirected to %s: %w", u, cur, err)
+		if !g.archive {
+			rules, err := g.rules(ctx, cur)
+			if err != nil {
+				if cur != u && !hostStopped(err) {
+					err = fmt.Errorf("GET %s redirected to %s: %w", u, cur, err)
+				}
+				return nil, err
 			}
-			return nil, err
-		}
-		if !rules.allowed(robotsPath(cur), g.opts.UserAgent) {
-			return nil, fmt.Errorf("%s: %w", cur, ErrDisallowed)
+			if !rules.allowed(robotsPath(cur), g.opts.UserAgent) {
+				return nil, fmt.Errorf("%s: %w", cur, ErrDisallowed)
+			}
 		}
 		raw, err := g.exchange(ctx, cur.String())
 		if err != nil {
@@ -270,6 +291,15 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 			continue
 		}
 		st := raw.Status
+		if g.archive {
+			done, err := g.archiveAnswer(raw)
+			if done || err != nil {
+				return raw, err
+			}
+			if st == http.StatusTooManyRequests {
+				continue // paused; ask again
+			}
+		}
 		switch {
 		case st >= 200 && st < 300:
 			// The refusal count is reset by the caller once the body turns
@@ -336,6 +366,70 @@ func (g *gate) get(ctx context.Context, u *url.URL) (*store.Raw, error) {
 		}
 	}
 }
+
+// archiveAnswer handles the answers of a Wayback Machine endpoint that
+// differ from a site's. A response carrying Memento-Datetime is a
+// capture: whatever its status (a captured 404 or 500, a captured
+// redirect), it is the Archive's answer about that capture, returned to
+// the caller and never retried. So are the Archive's own redirects to
+// the nearest capture (the caller decides whether to follow them), its
+// 404 (nothing archived there) and 403 (excluded from playback): answers
+// about a URL, not refusals of us. A 429 pauses the endpoint for its
+// Retry-After (pause429 when absent), doubled for each 429 in a row, the
+// pause kept in the store so that no later run asks before it has passed;
+// a pause longer than max_retry_after stops the endpoint for the run with
+// a cool-down until its end. done reports that the gate returns raw as
+// it is; otherwise the ordinary handling (retries of 5xx) goes on.
+func (g *gate) archiveAnswer(raw *store.Raw) (done bool, err error) {
+	st := raw.Status
+	if st != http.StatusTooManyRequests {
+		if g.throttles > 0 {
+			g.throttles = 0
+			if err := g.db.UpdateHostState(g.host, func(hs *store.HostState) { hs.Throttles = 0 }); err != nil {
+				return true, err
+			}
+		}
+		switch {
+		case raw.Header.Get("Memento-Datetime") != "", isRedirect(st), st == http.StatusNotFound, st == http.StatusForbidden, st == http.StatusGone:
+			g.failStreak = 0
+			if st >= 400 {
+				return true, &StatusError{URL: raw.URL, Status: st}
+			}
+			return true, nil
+		}
+		return false, nil
+	}
+	g.stats.Throttled.Add(1)
+	g.throttles++
+	base := g.pause429
+	if base <= 0 {
+		base = defaultPause429
+	}
+	if ra, ok := retryAfter(raw.Header, time.Now()); ok && ra > 0 {
+		base = ra
+	}
+	pause := base
+	for i := 1; i < g.throttles && pause < 24*time.Hour; i++ {
+		pause *= 2
+	}
+	until := time.Now().Add(pause)
+	if pause > g.opts.MaxRetryAfter {
+		return true, g.coolDown(fmt.Sprintf("HTTP 429 Too Many Requests, %d in a row: pausing %s", g.throttles, pause.Round(time.Second)), until)
+	}
+	g.pause(pause, "the pause the Wayback Machine asked for (HTTP 429)")
+	g.log.Warn("the Wayback Machine asked us to slow down; pausing this endpoint", "url", raw.URL, "pause", pause.Round(time.Millisecond), "in_a_row", g.throttles, "until", until.UTC().Format(time.RFC3339))
+	g.announced()
+	err = g.db.UpdateHostState(g.host, func(hs *store.HostState) {
+		hs.Throttles, hs.PauseUntil, hs.LastRefusal, hs.LastRequest = g.throttles, g.pauseUntil, time.Now(), g.last
+		hs.CooldownReason = "HTTP 429 Too Many Requests"
+	})
+	return false, err
+}
+
+// defaultPause429 is the pause after a 429 of the Wayback Machine that
+// says nothing of how long to wait: its staff block an address at the
+// firewall when 429s go on for a minute.
+const defaultPause429 = 60 * time.Second
 
 // failed counts a URL that failed for good and gives the host up when
 // too many fail in a row. When the last of them got no answer at all (a
@@ -500,6 +594,15 @@ type Stats struct {
 	Warnings  atomic.Int64
 	Skipped   atomic.Int64 // disallowed by robots.txt
 
+	// The Wayback Machine: CDX calls and capture requests made, documents
+	// stored from it, and why the run fell back to it.
+	CDXCalls        atomic.Int64
+	CaptureRequests atomic.Int64
+	FromWayback     atomic.Int64
+	fallbackMu      sync.Mutex
+	fallback        []string
+
+
 	// Progress of the walks with a planned end (see progress.go): listing
 	// pages walked, pages to walk (declared by the listings, or recorded by
 	// their previous walk until their first page is read), and planned
@@ -508,4 +611,19 @@ type Stats struct {
 	PagesDone  atomic.Int64
 	Walks      atomic.Int64 // planned walks
 	Unsized    atomic.Int64 // of which not sized yet
+}
+
+// addFallback records why a site's pages came from the Wayback Machine.
+func (s *Stats) addFallback(reason string) {
+	s.fallbackMu.Lock()
+	s.fallback = append(s.fallback, reason)
+	s.fallbackMu.Unlock()
+}
+
+// Fallback says why the run took pages from the Wayback Machine (one
+// reason per site, "; "-separated), "" when it did not.
+func (s *Stats) Fallback() string {
+	s.fallbackMu.Lock()
+	defer s.fallbackMu.Unlock()
+	return strings.Join(s.fallback, "; ")
 }

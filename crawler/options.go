@@ -46,7 +46,49 @@ type Options struct {
 	CAFile             string
 	AllowRedirectHosts []string
 
+	// Wayback configures the Wayback Machine as a second source of pages.
+	Wayback WaybackOptions
+
 	Logger *slog.Logger
+}
+
+// WaybackUse says when pages come from the Wayback Machine.
+type WaybackUse string
+
+const (
+	// WaybackNever: the live site only (also the zero value).
+	WaybackNever WaybackUse = "never"
+	// WaybackFallback: the live site when it answers; the Wayback Machine
+	// when a live host cannot be reached, refuses us (or is in a recorded
+	// cool-down), or a document keeps failing live.
+	WaybackFallback WaybackUse = "fallback"
+	// WaybackOnly: the Wayback Machine only; the live hosts are never
+	// contacted.
+	WaybackOnly WaybackUse = "only"
+)
+
+// WaybackOptions configure the Wayback Machine as a source.
+type WaybackOptions struct {
+	Use  WaybackUse
+	Base *url.URL // https://web.archive.org
+	// Delay is the pause between two requests to the playback endpoint
+	// (capture fetches); CDXPerMinute caps the calls to the CDX server.
+	Delay        time.Duration
+	CDXPerMinute int
+	// CDXLimit is how many captures one CDX call lists (0: 25,000).
+	CDXLimit int
+	// Pause429 is the pause after a 429 without Retry-After (0: 60 s).
+	Pause429 time.Duration
+	// ProbeEvery is how long, with Use fallback, a live host that gave no
+	// answer is left alone before it is tried again (0: 6 h).
+	ProbeEvery time.Duration
+}
+
+func (w *WaybackOptions) use() WaybackUse {
+	if w.Use == "" {
+		return WaybackNever
+	}
+	return w.Use
 }
 
 func (o *Options) redirectAllowed(host string) bool {
@@ -70,6 +112,18 @@ func (o *Options) validate() error {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch o.Wayback.use() {
+	case WaybackNever:
+	case WaybackFallback, WaybackOnly:
+		if o.Wayback.Base == nil || o.Wayback.Base.Host == "" {
+			return fmt.Errorf("wayback: no base URL")
+		}
+		if o.Wayback.CDXPerMinute < 1 {
+			return fmt.Errorf("wayback: cdx_per_minute must be at least 1")
+		}
+	default:
+		return fmt.Errorf("wayback: unknown use %q (fallback, only or never)", o.Wayback.Use)
 	}
 	return nil
 }

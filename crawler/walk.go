@@ -174,7 +174,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 		if err != nil {
 			return err
 		}
-		if err := w.fetchAll(ctx, site, res.Fetch); err != nil {
+		if err := w.fetchAll(ctx, liveSource{w}, site, res.Fetch); err != nil {
 			return err
 		}
 		switch kind {
