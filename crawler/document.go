@@ -9,6 +9,7 @@ import (
 
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
 	"github.com/kremlin-archive/kremlin-archive/store"
+	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
 // fetchDoc fetches one pending document and stores it, or records why it
@@ -72,6 +73,7 @@ func (w *worker) fetchDoc(ctx context.Context, site Site, p *store.Pending) erro
 	rec.FetchedAt = raw.FetchedAt.UTC().Format(time.RFC3339)
 	rec.SourceURL = raw.URL
 	rec.RawSHA256 = raw.SHA256()
+	rec.Source, rec.CapturedAt = record.SourceLive, rec.FetchedAt
 	outcome, err := w.c.db.PutDocument(&store.Fetched{
 		Raw: raw, Record: rec, ListedIn: p.ListedIn, ListedUpdated: p.ListedUpdated,
 	}, w.ro.RunID)

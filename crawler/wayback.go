@@ -95,12 +95,12 @@ func (a *archive) get(ctx context.Context, g *gate, u *url.URL) (*store.Raw, err
 
 // cdxRow is one capture listed by the CDX server.
 type cdxRow struct {
-	URLKey, Timestamp, Original, Status, Digest string
+	URLKey, Timestamp, Original, Status, Digest, Length string
 }
 
 // cdxFields are the fields asked for (fl=): just what choosing a capture
 // needs, so that rows stay small.
-var cdxFields = []string{"urlkey", "timestamp", "original", "statuscode", "digest"}
+var cdxFields = []string{"urlkey", "timestamp", "original", "statuscode", "digest", "length"}
 
 // docURLKeyFilter keeps the captures whose URL ends like a document page
 // (…/<number>, …/<number>/print): listings, by-date pages, feeds and tabs
@@ -175,7 +175,17 @@ func (a *archive) cdxBatch(ctx context.Context, q cdxQuery) ([]cdxRow, string, e
 	if raw.Status != http.StatusOK {
 		return nil, "", &StatusError{URL: u.String(), Status: raw.Status}
 	}
-	return parseCDXJSON(raw.Body)
+	body := raw.Body
+	if raw.Header.Get("Content-Encoding") == "" && bytes.HasPrefix(body, []byte{0x1f, 0x8b}) {
+		// Compressed without saying so: the CDX server gzips its answers
+		// unless asked not to.
+		raw.Header.Set("Content-Encoding", "gzip")
+	}
+	body, err = decodeTransferCompression(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("GET %s: %v", u, err)
+	}
+	return parseCDXJSON(body)
 }
 
 // parseCDXJSON reads the CDX server's JSON output: a header row naming
@@ -226,6 +236,7 @@ func parseCDXJSON(body []byte) (rows []cdxRow, resumeKey string, err error) {
 			Original:  field(r, "original"),
 			Status:    field(r, "statuscode"),
 			Digest:    field(r, "digest"),
+			Length:    field(r, "length"),
 		})
 	}
 	return rows, resumeKey, nil

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -220,6 +221,7 @@ func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.
 			continue
 		}
 		c := store.WaybackCapture{Timestamp: r.Timestamp, URL: r.Original, Digest: r.Digest}
+		c.Length, _ = strconv.Atoi(r.Length)
 		i, seen := byID[id]
 		if !seen {
 			i = len(out)
@@ -244,13 +246,26 @@ func documentURLPath(p string) string {
 const maxCaptures = 3
 
 // mergeCaptures orders a document's captures for fetching one copy: the
-// document page itself before its /print variant, newest first; one
-// capture per payload digest (the same bytes).
+// document page itself before its /print variant, a capture of the usual
+// size before one much smaller than the others (an anti-bot or error page
+// captured with status 200), newest first; one capture per payload digest
+// (the same bytes).
 func mergeCaptures(have, add []store.WaybackCapture) []store.WaybackCapture {
 	all := uniqueCaptures(have, add)
+	largest := 0
+	for _, c := range all {
+		largest = max(largest, c.Length)
+	}
+	small := func(c store.WaybackCapture) bool { return c.Length > 0 && c.Length*3 < largest }
 	slices.SortStableFunc(all, func(a, b store.WaybackCapture) int {
 		if pa, pb := isPrintPath(a.URL), isPrintPath(b.URL); pa != pb {
 			if pa {
+				return 1
+			}
+			return -1
+		}
+		if sa, sb := small(a), small(b); sa != sb {
+			if sa {
 				return 1
 			}
 			return -1
@@ -271,16 +286,11 @@ func mergeCaptures(have, add []store.WaybackCapture) []store.WaybackCapture {
 	return out[:min(len(out), maxCaptures)]
 }
 
-// mergeHistory orders a document's captures for a history import: the
-// captures of the document page (of its /print variant only when there
-// is none), oldest first, without a capture whose payload is the same as
-// the one before it.
+// mergeHistory orders a document's captures for a history import: every
+// capture of the document page and of its /print variant, oldest first,
+// without a capture whose payload is the same as the one before it.
 func mergeHistory(have, add []store.WaybackCapture) []store.WaybackCapture {
 	all := uniqueCaptures(have, add)
-	plain := slices.DeleteFunc(slices.Clone(all), func(c store.WaybackCapture) bool { return isPrintPath(c.URL) })
-	if len(plain) > 0 {
-		all = plain
-	}
 	slices.SortStableFunc(all, func(a, b store.WaybackCapture) int {
 		return cmp.Or(cmp.Compare(a.Timestamp, b.Timestamp), cmp.Compare(a.URL, b.URL))
 	})

@@ -85,6 +85,7 @@ type WaybackCapture struct {
 	Timestamp string `json:"ts"`               // 14 digits, UTC
 	URL       string `json:"url"`              // the original URL captured
 	Digest    string `json:"digest,omitempty"` // base32 SHA-1 of the payload (CDX)
+	Length    int    `json:"len,omitempty"`    // size of the archived record (CDX), 0 when unknown
 }
 
 // Key names the capture in Pending.Rejected.

@@ -314,6 +314,11 @@ func crawlerOptions(cfg *config.Config, log *slog.Logger) (crawler.Options, erro
 		AllowRedirectHosts: cfg.AllowRedirectHosts,
 		Logger:             log,
 	}
+	wb, err := waybackOptions(cfg, log)
+	if err != nil {
+		return o, err
+	}
+	o.Wayback = wb
 	for _, s := range cfg.Sites {
 		u, err := url.Parse(s.BaseURL)
 		if err != nil {

@@ -19,6 +19,7 @@ type crawlOptions struct {
 	metricsFile      string
 	progressInterval time.Duration
 	args             []string // the command line, for the run ledger
+	wb               waybackFlags
 }
 
 // addRunFlags declares the flags crawl and backfill share.
@@ -26,6 +27,7 @@ func addRunFlags(cmd *cobra.Command, o *crawlOptions) {
 	f := cmd.Flags()
 	f.StringVar(&o.metricsFile, "metrics-file", "", "write the run's figures to this file in Prometheus text format (node_exporter textfile collector), atomically")
 	f.DurationVar(&o.progressInterval, "progress-interval", time.Minute, "how often to log progress when stderr is not a terminal (0 = never)")
+	f.StringVar(&o.wb.use, "wayback", "", "fallback, only or never: when to take pages from the Wayback Machine (overrides wayback.use)")
 }
 
 func newCrawlCmd(c *common) *cobra.Command {
@@ -87,6 +89,7 @@ after the range.`,
 	}
 	cmd.Flags().StringVar(&o.from, "from", "", "oldest publication date to backfill (YYYY-MM-DD)")
 	cmd.Flags().StringVar(&o.to, "to", "", "newest publication date to backfill (YYYY-MM-DD)")
+	cmd.Flags().BoolVar(&o.wb.history, "history", false, "with --wayback only: import every Wayback Machine capture whose content differs as a version")
 	addRunFlags(cmd, &o)
 	return cmd
 }
@@ -101,6 +104,9 @@ func commandLine(cmd *cobra.Command) []string {
 }
 
 func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
+	if err := o.wb.apply(c.cfg, o.from != "" || o.to != ""); err != nil {
+		return err
+	}
 	opts, err := crawlerOptions(c.cfg, c.log)
 	if err != nil {
 		return err
@@ -125,7 +131,7 @@ func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
 	prog := startProgress(c.stderr, c.log, o.progressInterval, func() progressSnap {
 		return crawlSnap(stats)
 	})
-	res, fatal := cr.Run(ctx, crawler.RunOptions{Mode: o.mode, From: o.from, To: o.to, RunID: run.ID})
+	res, fatal := cr.Run(ctx, crawler.RunOptions{Mode: o.mode, From: o.from, To: o.to, RunID: run.ID, History: o.wb.history})
 	prog.stop()
 
 	// Work out how the run ended: the error decides the exit code.
@@ -166,6 +172,8 @@ func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
 	run.Retries = int(stats.Retries.Load())
 	run.Warnings = int(stats.Warnings.Load())
 	run.Pending = pending
+	run.CDXCalls, run.CaptureRequests = int(stats.CDXCalls.Load()), int(stats.CaptureRequests.Load())
+	run.Fallback = stats.Fallback()
 	if err := db.FinishRun(run); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -176,6 +184,7 @@ func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
 		"requests", run.Requests, "bytes", run.Bytes, "throttled", run.Throttled, "retries", run.Retries,
 		"warnings", run.Warnings, "disallowed", stats.Skipped.Load(), "duration", run.End.Sub(run.Start),
 	}
+	attrs = append(attrs, waybackSummary(stats, run.Live, run.Wayback)...)
 	if runErr != nil {
 		attrs = append(attrs, "error", runErr.Error())
 	}

@@ -55,6 +55,11 @@ func newEnv(t testing.TB, sites []siteConf, extra string) *env {
 	var b strings.Builder
 	fmt.Fprintf(&b, "db: %s\ndelay: 0s\njitter: 0s\nbackoff: 10ms\nmax_backoff: 50ms\ntimeout: 5s\n", e.dbPath)
 	b.WriteString(extra)
+	if !strings.Contains(extra, "wayback:") {
+		// The built-in default falls back to the real Wayback Machine;
+		// tests never touch the network.
+		b.WriteString("wayback:\n  use: never\n")
+	}
 	b.WriteString("sites:\n")
 	for _, s := range sites {
 		secs := s.sections

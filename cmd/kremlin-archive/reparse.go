@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,7 +67,13 @@ func runReparse(ctx context.Context, c *common, lang string, args []string) erro
 		if err != nil {
 			return nil, err
 		}
-		doc, err := kremlin.ParseDocument(body, raw.URL, kremlin.Options{Lang: old.Lang, CanonicalBase: canon[old.Lang]})
+		pageURL := raw.URL
+		if target, _, ok := old.Capture(); ok && old.Source == record.SourceWayback {
+			// A Wayback copy is parsed as the page it captured (a /print
+			// capture as the page itself).
+			pageURL = strings.TrimSuffix(strings.TrimSuffix(target, "/"), "/print")
+		}
+		doc, err := kremlin.ParseDocument(body, pageURL, kremlin.Options{Lang: old.Lang, CanonicalBase: canon[old.Lang]})
 		if err != nil {
 			return nil, err
 		}

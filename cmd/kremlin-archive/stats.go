@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
+	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
 // statsReport is what `stats` prints (and `stats --json` encodes).
@@ -33,6 +34,7 @@ type statsReport struct {
 
 type langStats struct {
 	Documents  int            `json:"documents"`
+	BySource   map[string]int `json:"by_source"` // documents whose current copy came from the live site / the Wayback Machine
 	Versions   int            `json:"versions"`
 	Changed    int            `json:"documents_with_several_versions"`
 	ByListing  map[string]int `json:"by_listing"`
@@ -90,7 +92,7 @@ func buildStats(db *store.DB, storage bool) (*statsReport, error) {
 	rep := &statsReport{DB: db.Path(), FileBytes: db.Size(), Langs: map[string]*langStats{}}
 	lang := func(l string) *langStats {
 		if rep.Langs[l] == nil {
-			rep.Langs[l] = &langStats{ByListing: map[string]int{}, BySection: map[string]int{}}
+			rep.Langs[l] = &langStats{ByListing: map[string]int{}, BySection: map[string]int{}, BySource: map[string]int{}}
 		}
 		return rep.Langs[l]
 	}
@@ -98,6 +100,7 @@ func buildStats(db *store.DB, storage bool) (*statsReport, error) {
 	err := db.ScanDocs(func(d *store.Doc) error {
 		ls := lang(d.Lang)
 		ls.Documents++
+		ls.BySource[docSourceName(d)]++
 		ls.Versions += d.Versions
 		if d.Versions > 1 {
 			ls.Changed++
@@ -170,11 +173,11 @@ func buildStats(db *store.DB, storage bool) (*statsReport, error) {
 func printStats(w io.Writer, rep *statsReport) {
 	fmt.Fprintf(w, "Archive %s (%s)\n\n", rep.DB, humanBytes(rep.FileBytes))
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "lang\tdocuments\tversions\tchanged\tpending\tfailing\tdates\tlisted in")
+	fmt.Fprintln(tw, "lang\tdocuments\tlive\twayback\tversions\tchanged\tpending\tfailing\tdates\tlisted in")
 	langs := sortedKeys(rep.Langs)
 	for _, l := range langs {
 		ls := rep.Langs[l]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%s..%s\t%s\n", l, ls.Documents, ls.Versions, ls.Changed, ls.Pending, ls.Failing, ls.OldestDate, ls.NewestDate, countList(ls.ByListing))
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%s..%s\t%s\n", l, ls.Documents, ls.BySource["live"], ls.BySource["wayback"], ls.Versions, ls.Changed, ls.Pending, ls.Failing, ls.OldestDate, ls.NewestDate, countList(ls.ByListing))
 	}
 	tw.Flush()
 	fmt.Fprintf(w, "\nIDs in both languages: %d (en only: %d, ru only: %d); change sequence high-water mark: %d\n", rep.Both, rep.OnlyEN, rep.OnlyRU, rep.HighWater)
@@ -200,6 +203,7 @@ func printStats(w io.Writer, rep *statsReport) {
 		if st.Ranged != nil {
 			line += fmt.Sprintf("; backfill %s..%s in progress at page %d", st.Ranged.From, st.Ranged.To, st.Ranged.Page)
 		}
+		line += waybackWalkLine(st.Wayback)
 		if !st.LastWalk.IsZero() {
 			line += "; last walked " + st.LastWalk.Format(time.DateTime)
 		}
@@ -213,6 +217,12 @@ func printStats(w io.Writer, rep *statsReport) {
 			line += fmt.Sprintf(" COOLING DOWN until %s (%s);", h.CooldownUntil.Format(time.RFC3339), h.CooldownReason)
 		} else if !h.LastRefusal.IsZero() {
 			line += fmt.Sprintf(" last refusal %s (%s);", h.LastRefusal.Format(time.DateTime), h.CooldownReason)
+		}
+		if h.PauseUntil.After(time.Now()) {
+			line += fmt.Sprintf(" paused until %s (%d answers of 429 in a row);", h.PauseUntil.Format(time.RFC3339), h.Throttles)
+		}
+		if !h.Unreachable.IsZero() {
+			line += fmt.Sprintf(" UNREACHABLE since %s (%s), last tried %s;", h.Unreachable.Format(time.DateTime), h.UnreachableCause, h.LastProbe.Format(time.DateTime))
 		}
 		if h.Robots != nil {
 			line += fmt.Sprintf(" robots.txt %d fetched %s", h.Robots.Status, h.Robots.FetchedAt.Format(time.DateTime))
@@ -250,13 +260,13 @@ func printStats(w io.Writer, rep *statsReport) {
 
 func printRuns(w io.Writer, runs []store.Run) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  run\tmode\tstarted\tduration\tstatus\texit\tnew\tupdated\tunchanged\tfailed\tpending\trequests\tthrottled")
+	fmt.Fprintln(tw, "  run\tmode\tstarted\tduration\tstatus\texit\tnew\tupdated\tunchanged\tfailed\tpending\tlive\twayback\trequests\tthrottled")
 	for _, r := range runs {
 		dur := "-"
 		if !r.End.IsZero() {
 			dur = r.End.Sub(r.Start).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.Mode, r.Start.Format(time.DateTime), dur, r.Status, r.ExitCode, r.New, r.Updated, r.Unchanged, r.Failed, r.Pending, r.Requests, r.Throttled)
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", r.ID, r.Mode, r.Start.Format(time.DateTime), dur, r.Status, r.ExitCode, r.New, r.Updated, r.Unchanged, r.Failed, r.Pending, r.Live, r.Wayback, r.Requests, r.Throttled)
 	}
 	tw.Flush()
 }
@@ -313,6 +323,9 @@ func runRuns(ctx context.Context, c *common, n int, asJSON bool) error {
 		if r.Error != "" {
 			printRunError(c.stdout, r)
 		}
+		if r.Fallback != "" {
+			fmt.Fprintf(c.stdout, "  run %d took pages from the Wayback Machine (%d CDX calls, %d capture requests): %s\n", r.ID, r.CDXCalls, r.CaptureRequests, r.Fallback)
+		}
 	}
 	return nil
 }
@@ -359,4 +372,31 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// docSourceName is where a document's current copy came from.
+func docSourceName(d *store.Doc) string {
+	if d.Source == "" {
+		return record.SourceLive
+	}
+	return d.Source
+}
+
+// waybackWalkLine describes a listing's discovery through the Wayback
+// Machine's index ("" when never done).
+func waybackWalkLine(ws *store.WaybackWalk) string {
+	if ws == nil {
+		return ""
+	}
+	line := ""
+	if ws.Complete {
+		line += fmt.Sprintf("; Wayback index walked (%d documents, last %s)", ws.Documents, ws.LastWalk.Format(time.DateTime))
+	}
+	if c := ws.Cursor; c != nil {
+		line += fmt.Sprintf("; Wayback index walk in progress (%s, %d batches, %d documents so far)", c.Prefix, c.Batches, c.Documents)
+	}
+	if c := ws.History; c != nil {
+		line += fmt.Sprintf("; Wayback history walk in progress (%s, %d batches, %d documents so far)", c.Prefix, c.Batches, c.Documents)
+	}
+	return line
 }

@@ -254,10 +254,11 @@ func (w *Writer) Write(c *store.Capture) error {
 	if c.Raw == nil || c.Record == nil {
 		return fmt.Errorf("warc: %s: capture without raw response or record", name)
 	}
-	if err := checkTargetURI(c.Raw.URL); err != nil {
+	target, date := captureTarget(c)
+	if err := checkTargetURI(target); err != nil {
 		return fmt.Errorf("warc: %s: %w", name, err)
 	}
-	if c.Raw.FetchedAt.IsZero() {
+	if date.IsZero() {
 		return fmt.Errorf("warc: %s: raw response without fetch time", name)
 	}
 	js, err := record.Marshal(c.Record)
@@ -327,9 +328,10 @@ func (w *Writer) Write(c *store.Capture) error {
 // has one, so that gowarc verifies it against the body and the header is
 // the record's raw_sha256 by construction.
 func (w *Writer) buildCapture(c *store.Capture, head, js []byte) (resp, meta gowarc.WarcRecord, err error) {
+	target, date := captureTarget(c)
 	rb := w.newBuilder(gowarc.Response)
-	rb.AddWarcHeaderTime(gowarc.WarcDate, c.Raw.FetchedAt) // UTC, RFC 3339 with the fraction if any
-	rb.AddWarcHeader(gowarc.WarcTargetURI, c.Raw.URL)
+	rb.AddWarcHeaderTime(gowarc.WarcDate, date) // UTC, RFC 3339 with the fraction if any
+	rb.AddWarcHeader(gowarc.WarcTargetURI, target)
 	rb.AddWarcHeader(gowarc.WarcWarcinfoID, w.infoID)
 	rb.AddWarcHeader(gowarc.ContentType, contentTypeResponse)
 	if sum := c.Record.RawSHA256; sum != "" {
@@ -345,8 +347,8 @@ func (w *Writer) buildCapture(c *store.Capture, head, js []byte) (resp, meta gow
 
 	respID := resp.WarcHeader().Get(gowarc.WarcRecordID)
 	mb := w.newBuilder(gowarc.Metadata)
-	mb.AddWarcHeaderTime(gowarc.WarcDate, c.Raw.FetchedAt)
-	mb.AddWarcHeader(gowarc.WarcTargetURI, c.Raw.URL)
+	mb.AddWarcHeaderTime(gowarc.WarcDate, date)
+	mb.AddWarcHeader(gowarc.WarcTargetURI, target)
 	mb.AddWarcHeader(gowarc.WarcRefersTo, respID)
 	mb.AddWarcHeader(gowarc.WarcConcurrentTo, respID)
 	mb.AddWarcHeader(gowarc.WarcWarcinfoID, w.infoID)
@@ -661,6 +663,20 @@ func httpHead(r *store.Raw) []byte {
 	rr := *r
 	rr.Header = h
 	return rr.Head()
+}
+
+// captureTarget is the URL and time a capture's records are about: for a
+// live copy the URL fetched and the fetch time; for a copy taken from the
+// Wayback Machine the original page URL and the capture time (the record,
+// in the metadata record, says where it came from: source "wayback",
+// source_url the capture URL fetched, captured_at).
+func captureTarget(c *store.Capture) (string, time.Time) {
+	if c.Record != nil && c.Record.Source == record.SourceWayback {
+		if target, at, ok := c.Record.Capture(); ok {
+			return target, at
+		}
+	}
+	return c.Raw.URL, c.Raw.FetchedAt
 }
 
 // checkTargetURI accepts absolute http and https URLs without spaces or
