@@ -209,11 +209,10 @@ func parseCDXJSON(body []byte) (rows []cdxRow, resumeKey string, err error) {
 	for i, name := range table[0] {
 		col[name] = i
 	}
-	if _, ok := col["timestamp"]; !ok {
+	_, hasKey := col["urlkey"]
+	_, hasOrig := col["original"]
+	if !hasKey && !hasOrig {
 		return nil, "", fmt.Errorf("the CDX server's answer has no header row naming its fields (first row %q)", table[0])
-	}
-	if _, ok := col["original"]; !ok {
-		return nil, "", fmt.Errorf("the CDX server's answer has no original field (header %q)", table[0])
 	}
 	field := func(r []string, name string) string {
 		if i, ok := col[name]; ok && i < len(r) {

@@ -36,13 +36,20 @@ const cdxOverlap = 7 * 24 * time.Hour
 // a resume key (a server that does not advance).
 const maxEmptyBatches = 50
 
+// minWalkInterval is how long after a walk of the index ended the next
+// run skips asking again: the index lists new captures hours after they
+// are made, and a run restarted at once has nothing new to learn.
+const minWalkInterval = 30 * time.Minute
+
 // walk discovers the documents of one listing section in the CDX index:
 // every capture under <host>/events/president/<section>/ whose URL is a
-// document page (a backfill, or a crawl of a section never walked to its
-// end), or only the captures made since shortly before the last complete
-// walk (a crawl). Each batch of captures is recorded in the frontier in
-// the same transaction as the walk's position (the resume key), so a run
-// stopped at any moment resumes with the batch it was asking for.
+// document page the first time, later only the captures made since
+// shortly before the last walk that ended (the documents found earlier
+// are in the archive or in the frontier with their captures). Each batch
+// of captures is recorded in the frontier in the same transaction as the
+// walk's position (the resume key), so a run stopped at any moment
+// resumes with the batch it was asking for, and an interrupted walk is
+// finished before a new one starts.
 func (s *waybackSource) walk(ctx context.Context, site Site, section string) error {
 	w := s.w
 	st, err := w.c.db.SectionState(site.Lang, section)
@@ -61,13 +68,21 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 	now := time.Now().UTC()
 	log := w.g.log.With("lang", site.Lang, "section", section, "source", record.SourceWayback)
 	if cur == nil {
+		complete, since := ws.Complete, ws.CompleteFrom
+		if history {
+			complete, since = ws.HistoryComplete, ws.HistoryFrom
+		}
+		if complete && now.Sub(ws.LastWalk) < minWalkInterval && !ws.LastWalk.After(now) {
+			log.Debug("the Wayback Machine's index was walked moments ago; not asking again", "last_walk", ws.LastWalk)
+			return nil
+		}
 		prefixes, err := s.prefixes(ctx, site, section, ws)
 		if err != nil {
 			return err
 		}
 		from := ""
-		if !history && w.ro.Mode == ModeCrawl && ws.Complete && !ws.CompleteFrom.IsZero() {
-			from = ws.CompleteFrom.Add(-cdxOverlap).UTC().Format("20060102")
+		if complete && !since.IsZero() {
+			from = since.Add(-cdxOverlap).UTC().Format("20060102")
 		}
 		cur = &store.CDXCursor{Prefix: prefixes[0], Prefixes: prefixes[1:], From: from, StartedAt: now, History: history}
 		if history {
@@ -125,13 +140,12 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 		if done {
 			ws.LastWalk = time.Now().UTC()
 			if history {
-				ws.History = nil
+				ws.History, ws.HistoryComplete, ws.HistoryFrom = nil, true, cur.StartedAt
 			} else {
-				ws.Cursor = nil
+				ws.Cursor, ws.Complete, ws.CompleteFrom = nil, true, cur.StartedAt
 				if cur.From == "" {
-					ws.Complete, ws.Documents = true, cur.Documents
+					ws.Documents = cur.Documents
 				}
-				ws.CompleteFrom = cur.StartedAt
 			}
 		}
 		res, err := w.c.db.RecordCaptures(site.Lang, section, found, history, merge, time.Now(), st, w.ro.RunID)
@@ -222,6 +236,9 @@ func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.
 		}
 		c := store.WaybackCapture{Timestamp: r.Timestamp, URL: r.Original, Digest: r.Digest}
 		c.Length, _ = strconv.Atoi(r.Length)
+		if c.Length > 0 && c.Length < minCaptureLength {
+			continue // an anti-bot or error page captured with status 200
+		}
 		i, seen := byID[id]
 		if !seen {
 			i = len(out)
@@ -232,6 +249,12 @@ func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.
 	}
 	return out
 }
+
+// minCaptureLength is the smallest archived record (CDX length: the
+// compressed record) a capture of a document page can have: the site's
+// template alone is over 20 KB, the smallest page seen 27 KB. Smaller
+// captures under status 200 are anti-bot, maintenance or error pages.
+const minCaptureLength = 2048
 
 // documentURLPath is the path of the document page itself: without
 // /print and a trailing slash.
@@ -326,6 +349,12 @@ func uniqueCaptures(have, add []store.WaybackCapture) []store.WaybackCapture {
 // every capture is fetched in turn and kept as a version when its
 // content differs.
 func (s *waybackSource) fetch(ctx context.Context, site Site, p *store.Pending) error {
+	if len(p.Captures) == 0 && len(p.Rejected) > 0 {
+		// Every capture the index listed was tried and is not the page:
+		// the nearest one would be one of them. A later walk of the index
+		// may find new captures.
+		return s.w.fail(site, p, fmt.Errorf("none of the %d captures of the document in the Wayback Machine is the page; waiting for new captures", len(p.Rejected)), p.LastStatus)
+	}
 	if len(p.Captures) == 0 {
 		return s.lookup(ctx, site, p)
 	}

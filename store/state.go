@@ -46,11 +46,14 @@ type WaybackWalk struct {
 	// ("folded", as the Internet Archive does); "" until asked.
 	WWW string `json:"www,omitempty"`
 	// Complete is set once a walk of every capture has ended;
-	// CompleteFrom is when that walk began: later walks ask only for
-	// captures made since shortly before it.
-	Complete     bool      `json:"complete,omitempty"`
-	CompleteFrom time.Time `json:"complete_from,omitzero"`
-	LastWalk     time.Time `json:"last_walk,omitzero"`
+	// CompleteFrom is when the last walk that ended began: later walks ask
+	// only for captures made since shortly before it. HistoryComplete and
+	// HistoryFrom are the same for the walks of `backfill --history`.
+	Complete        bool      `json:"complete,omitempty"`
+	CompleteFrom    time.Time `json:"complete_from,omitzero"`
+	HistoryComplete bool      `json:"history_complete,omitempty"`
+	HistoryFrom     time.Time `json:"history_from,omitzero"`
+	LastWalk        time.Time `json:"last_walk,omitzero"`
 	// Documents is how many documents the last complete walk found.
 	Documents int `json:"documents,omitempty"`
 }

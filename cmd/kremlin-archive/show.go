@@ -129,7 +129,7 @@ func runShow(ctx context.Context, c *common, id int64, o showOptions) error {
 			}
 			fmt.Fprintf(stdout, "%s/%d: %d version(s)\n", l, id, len(vs))
 			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "  version\tfetched_at\tupdated\traw_sha256\tchanged fields")
+			fmt.Fprintln(tw, "  version\tsource\tcaptured_at\tfetched_at\tupdated\traw_sha256\tchanged fields")
 			for i, v := range vs {
 				changed := "-"
 				if i > 0 {
@@ -139,7 +139,8 @@ func runShow(ctx context.Context, c *common, id int64, o showOptions) error {
 				if v.Record.Updated != nil {
 					upd = *v.Record.Updated
 				}
-				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\n", v.N, v.Record.FetchedAt, upd, v.Record.RawSHA256[:min(16, len(v.Record.RawSHA256))], changed)
+				v.Record.Normalize() // copies stored before source and captured_at existed
+				fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.N, v.Record.Source, v.Record.CapturedAt, v.Record.FetchedAt, upd, v.Record.RawSHA256[:min(16, len(v.Record.RawSHA256))], changed)
 			}
 			tw.Flush()
 		}

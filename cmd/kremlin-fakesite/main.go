@@ -5,6 +5,13 @@
 //	kremlin-fakesite -addr 127.0.0.1:8080 -lang en -docs 5000 -seed 1 \
 //	    -faults 'seed=7,max=2,503=0.02,reset=0.01,burst=150/60s:30s' -log requests.jsonl
 //
+// With -wayback it also serves a fake Wayback Machine holding captures of
+// the site's pages (CDX server and playback, crawler/fakesite.Wayback);
+// with -live-down the site itself drops every connection, as kremlin.ru
+// does for most of the world:
+//
+//	kremlin-fakesite -addr 127.0.0.1:8080 -docs 3000 -live-down -wayback 127.0.0.1:8090
+//
 // It prints the base URL of each host; on SIGINT or SIGTERM it prints a
 // summary (requests, statuses, faults, duplicate document fetches, peak
 // concurrency, smallest gap between requests) to stderr and exits.
@@ -53,6 +60,12 @@ type config struct {
 	robotsStatus int
 	crawlDelay   int
 	allowNoUA    bool
+
+	wayback      string // address of the fake Wayback Machine ("" = none)
+	waybackPlain bool
+	wayback429   int
+	waybackRA    time.Duration
+	liveDown     bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -74,6 +87,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.robotsStatus, "robots-status", 0, "answer /robots.txt with this status instead of 200")
 	fs.IntVar(&c.crawlDelay, "crawl-delay", 0, "add Crawl-delay: N to robots.txt")
 	fs.BoolVar(&c.allowNoUA, "allow-empty-ua", false, "serve requests without User-Agent (the real site answers 403)")
+	fs.StringVar(&c.wayback, "wayback", "", "also serve a fake Wayback Machine with captures of the site(s) at this address")
+	fs.BoolVar(&c.waybackPlain, "wayback-plain", false, "one plain capture per document (no noise, no bad captures)")
+	fs.IntVar(&c.wayback429, "wayback-429", 0, "every N-th request to each Wayback endpoint answers 429")
+	fs.DurationVar(&c.waybackRA, "wayback-retry-after", time.Second, "Retry-After of the Wayback's 429s (0: none)")
+	fs.BoolVar(&c.liveDown, "live-down", false, "the site(s) drop every connection (use with -wayback)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -181,18 +199,52 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	var hosts []host
+	var drops []*fakesite.DropServer
 	for i, s := range sites {
 		ln, err := net.Listen("tcp", addrs[i])
 		if err != nil {
 			for _, h := range hosts {
 				h.ln.Close()
 			}
+			for _, d := range drops {
+				d.Close()
+			}
 			return err
+		}
+		if c.liveDown {
+			drops = append(drops, fakesite.DropOn(ln))
+			fmt.Fprintf(stdout, "kremlin-fakesite: %s (%d documents) at http://%s drops every connection\n", s.Lang(), len(s.Docs()), ln.Addr())
+			continue
 		}
 		h := host{site: s, ln: ln, srv: &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second}}
 		hosts = append(hosts, h)
 		fmt.Fprintf(stdout, "kremlin-fakesite: %s (%d documents, %d news pages) at http://%s\n",
 			s.Lang(), len(s.Docs()), s.Pages("news"), ln.Addr())
+	}
+	defer func() {
+		for _, d := range drops {
+			d.Close()
+		}
+	}()
+	var wb *fakesite.Wayback
+	if c.wayback != "" {
+		wb = fakesite.NewWayback(fakesite.WaybackOptions{Sites: sites, Seed: c.seed, Plain: c.waybackPlain,
+			Limits: fakesite.WaybackLimits{CDXEvery: c.wayback429, WebEvery: c.wayback429, RetryAfter: c.waybackRA}})
+		ln, err := net.Listen("tcp", c.wayback)
+		if err != nil {
+			for _, h := range hosts {
+				h.ln.Close()
+			}
+			return err
+		}
+		hosts = append(hosts, host{ln: ln, srv: &http.Server{Handler: wb.Handler(), ReadHeaderTimeout: 30 * time.Second}})
+		archivable := 0
+		for _, d := range wb.Docs("") {
+			if d.Archivable {
+				archivable++
+			}
+		}
+		fmt.Fprintf(stdout, "kremlin-fakesite: Wayback Machine (%d documents with a capture of the page) at http://%s\n", archivable, ln.Addr())
 	}
 	errc := make(chan error, len(hosts))
 	for _, h := range hosts {
@@ -207,17 +259,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case err = <-errc:
 	}
 	for _, h := range hosts {
-		h.site.Close() // release hanging requests
+		if h.site != nil {
+			h.site.Close() // release hanging requests
+		}
 		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = h.srv.Shutdown(sctx)
 		cancel()
 		h.srv.Close()
 	}
 	for _, h := range hosts {
-		h.site.WaitIdle(time.Second)
-		summary(stderr, h.site)
+		if h.site != nil {
+			h.site.WaitIdle(time.Second)
+			summary(stderr, h.site)
+		}
+	}
+	for _, d := range drops {
+		fmt.Fprintf(stderr, "kremlin-fakesite: %d connections dropped at %s\n", d.Connections(), d.URL)
+	}
+	if wb != nil {
+		waybackSummary(stderr, wb)
 	}
 	return err
+}
+
+// waybackSummary writes the end-of-run report of the fake Wayback Machine.
+func waybackSummary(w io.Writer, wb *fakesite.Wayback) {
+	kinds := map[string]int{}
+	for _, r := range wb.Requests() {
+		kinds[r.Kind]++
+	}
+	fmt.Fprintf(w, "kremlin-fakesite Wayback: %d requests: %d CDX calls, %d playback requests; %d answered 429, %d made during a 429 pause\n",
+		wb.TotalRequests(), wb.CDXCalls(), wb.CaptureFetches(), wb.Throttled(), wb.PauseViolations())
+	fmt.Fprintf(w, "  kinds: %s\n", fmtCounts(kinds))
 }
 
 // summary writes the end-of-run report for one site.

@@ -25,6 +25,11 @@ func StartDropServer() *DropServer {
 	if err != nil {
 		panic("fakesite: " + err.Error())
 	}
+	return DropOn(ln)
+}
+
+// DropOn drops every connection accepted on ln.
+func DropOn(ln net.Listener) *DropServer {
 	d := &DropServer{URL: "http://" + ln.Addr().String(), ln: ln}
 	d.wg.Add(1)
 	go func() {

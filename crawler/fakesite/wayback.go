@@ -82,6 +82,9 @@ type WaybackOptions struct {
 	// status 200 and nothing else: for figures that must not depend on
 	// the plan's noise.
 	Plain bool
+	// MaxRows caps the rows of one CDX answer whatever limit= asks (the
+	// real server has such a cap, 150,000), so that tests see paging.
+	MaxRows int
 }
 
 // WaybackLimits makes the fake answer 429 Too Many Requests.
@@ -141,8 +144,9 @@ type WaybackDoc struct {
 	// Versions are the document's distinct contents among its good
 	// captures, oldest first: what `backfill --history` must keep.
 	Versions []ExpectedRecord
-	// Current is the content of the newest good capture: what a run that
-	// takes one copy per document must store.
+	// Current is the content of the newest good capture of the document
+	// page (of its /print variant when the page itself has none): what a
+	// run that takes one copy per document must store.
 	Current ExpectedRecord
 }
 
@@ -405,7 +409,7 @@ func (w *Wayback) addDocCapture(wd *WaybackDoc, c *Capture) {
 // distinct contents among its good captures, oldest first.
 func (w *Wayback) finishDoc(s *Site, wd *WaybackDoc, contents []Doc) {
 	sort.SliceStable(wd.Captures, func(i, j int) bool { return wd.Captures[i].Time.Before(wd.Captures[j].Time) })
-	last := -1
+	last, newestPage, newestPrint := -1, -1, -1
 	for _, c := range wd.Captures {
 		if c.Version < 0 || c.Status != 200 || (c.Kind != CapturePage && c.Kind != CapturePrint) {
 			continue
@@ -415,9 +419,17 @@ func (w *Wayback) finishDoc(s *Site, wd *WaybackDoc, contents []Doc) {
 			wd.Versions = append(wd.Versions, s.expected(contents[c.Version]))
 			last = c.Version
 		}
+		if c.Kind == CapturePage {
+			newestPage = c.Version
+		} else {
+			newestPrint = c.Version
+		}
 	}
-	if n := len(wd.Versions); n > 0 {
-		wd.Current = wd.Versions[n-1]
+	switch {
+	case newestPage >= 0:
+		wd.Current = s.expected(contents[newestPage])
+	case newestPrint >= 0:
+		wd.Current = s.expected(contents[newestPrint])
 	}
 }
 
@@ -821,6 +833,9 @@ func (w *Wayback) serveCDX(rw http.ResponseWriter, r *http.Request, rec *Wayback
 			return
 		}
 		limit = min(n, limit)
+	}
+	if w.opts.MaxRows > 0 {
+		limit = min(limit, w.opts.MaxRows)
 	}
 	from, to := q.Get("from"), q.Get("to")
 	if from != "" {
