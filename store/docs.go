@@ -42,9 +42,9 @@ type Doc struct {
 	// CapturedAt is when the current version's page was captured: the
 	// Wayback Machine's capture time, zero for live copies (FetchedAt).
 	CapturedAt time.Time `json:"captured_at,omitzero"`
-	SourceURL string    `json:"source_url"`
-	RawSHA256 string    `json:"raw_sha256"`
-	RawSize   int       `json:"raw_size"`
+	SourceURL  string    `json:"source_url"`
+	RawSHA256  string    `json:"raw_sha256"`
+	RawSize    int       `json:"raw_size"`
 
 	FirstFetchedAt time.Time `json:"first_fetched_at"`
 	CheckedAt      time.Time `json:"checked_at"` // last fetch, changed or not
@@ -76,8 +76,8 @@ type Pending struct {
 	// `backfill --history`: each one is fetched and kept as a version
 	// when its content differs.
 	Captures []WaybackCapture `json:"captures,omitempty"`
-	Rejected []string  `json:"rejected,omitempty"`
-	History  bool      `json:"history,omitempty"`
+	Rejected []string         `json:"rejected,omitempty"`
+	History  bool             `json:"history,omitempty"`
 }
 
 // WaybackCapture is one Wayback Machine capture of a document page.
