@@ -39,12 +39,12 @@ type Doc struct {
 	Sections  []string  `json:"sections,omitempty"`
 	FetchedAt time.Time `json:"fetched_at"`
 	Source    string    `json:"source,omitempty"` // record.Source of the current version ("" = live)
+	SourceURL string    `json:"source_url"`
+	RawSHA256 string    `json:"raw_sha256"`
+	RawSize   int       `json:"raw_size"`
 	// CapturedAt is when the current version's page was captured: the
 	// Wayback Machine's capture time, zero for live copies (FetchedAt).
 	CapturedAt time.Time `json:"captured_at,omitzero"`
-	SourceURL  string    `json:"source_url"`
-	RawSHA256  string    `json:"raw_sha256"`
-	RawSize    int       `json:"raw_size"`
 
 	FirstFetchedAt time.Time `json:"first_fetched_at"`
 	CheckedAt      time.Time `json:"checked_at"` // last fetch, changed or not
