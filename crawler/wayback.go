@@ -290,7 +290,12 @@ const maxCaptureHops = 5
 // gate's errors otherwise.
 func (a *archive) capture(ctx context.Context, timestamp, original string, id int64) (*capturedPage, error) {
 	ts, orig := timestamp, original
+	seen := map[string]bool{}
 	for hop := 0; ; hop++ {
+		if seen[ts+" "+orig] {
+			return nil, &NotCaptureError{URL: orig, Reason: "redirects in a loop"}
+		}
+		seen[ts+" "+orig] = true
 		u, err := a.captureURL(ts, orig)
 		if err != nil {
 			return nil, &NotCaptureError{URL: orig, Reason: err.Error()}

@@ -1008,6 +1008,20 @@ func (w *Wayback) servePlayback(rw http.ResponseWriter, r *http.Request, rec *Wa
 			break
 		}
 	}
+	if exact != nil && exact.Location != "" && surtKey(exact.Location) == key {
+		// A redirect to itself under another scheme or www.: played back
+		// it would loop, so the Archive answers with the nearest other
+		// capture instead.
+		var others []*Capture
+		for _, c := range cands {
+			if c != exact {
+				others = append(others, c)
+			}
+		}
+		if len(others) > 0 {
+			exact, cands = nil, others
+		}
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
