@@ -85,6 +85,10 @@ type WaybackOptions struct {
 	// MaxRows caps the rows of one CDX answer whatever limit= asks (the
 	// real server has such a cap, 150,000), so that tests see paging.
 	MaxRows int
+	// SeparateWWW files captures of www.<host> under their own keys, as
+	// a replay system without the Archive's canonicaliser may (the
+	// Internet Archive folds www. into the host's key).
+	SeparateWWW bool
 }
 
 // WaybackLimits makes the fake answer 429 Too Many Requests.
@@ -237,7 +241,7 @@ func (w *Wayback) CaptureAt(captureURL string) *Capture {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	key := surtKey(orig)
+	key := w.key(orig)
 	for _, c := range w.caps {
 		if c.key == key && c.timestamp == ts {
 			return c
@@ -523,7 +527,7 @@ func (w *Wayback) tabCapture(s *Site, d Doc, u string, t time.Time) *Capture {
 // finish computes a capture's key, timestamp and digest.
 func (w *Wayback) finish(c *Capture) {
 	c.Time = c.Time.UTC().Truncate(time.Second)
-	c.key = surtKey(c.URL)
+	c.key = w.key(c.URL)
 	c.timestamp = c.Time.Format("20060102150405")
 	sum := sha1.Sum(c.Body)
 	c.digest = base32.StdEncoding.EncodeToString(sum[:])
@@ -557,17 +561,24 @@ func hostOf(s *Site) string {
 	return u.Host
 }
 
+// key is the index key of a URL in this fake (see surtKey).
+func (w *Wayback) key(raw string) string { return surtKeyWWW(raw, w.opts.SeparateWWW) }
+
 // surtKey is the index key of a URL, as the Archive's canonicaliser
 // makes it: lower case, scheme dropped, port 80/443 dropped, a leading
 // www. dropped, host labels reversed and comma-separated, then ")" and
 // the path (and sorted query).
-func surtKey(raw string) string {
+func surtKey(raw string) string { return surtKeyWWW(raw, false) }
+
+func surtKeyWWW(raw string, keepWWW bool) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || u.Host == "" {
 		return strings.ToLower(raw)
 	}
 	host := strings.ToLower(u.Hostname())
-	host = strings.TrimPrefix(host, "www.")
+	if !keepWWW {
+		host = strings.TrimPrefix(host, "www.")
+	}
 	labels := strings.Split(host, ".")
 	slices.Reverse(labels)
 	key := strings.Join(labels, ",")
@@ -782,7 +793,7 @@ func (w *Wayback) serveCDX(rw http.ResponseWriter, r *http.Request, rec *Wayback
 	if !strings.Contains(target, "://") {
 		target = "http://" + target
 	}
-	key := surtKey(target)
+	key := w.key(target)
 	fields := cdxFieldNames
 	if fl := q.Get("fl"); fl != "" {
 		fields = strings.Split(fl, ",")
@@ -986,7 +997,7 @@ func (w *Wayback) servePlayback(rw http.ResponseWriter, r *http.Request, rec *Wa
 		writeBody(rw, 400, "text/plain", []byte("bad playback URL\n"))
 		return
 	}
-	key := surtKey(orig)
+	key := w.key(orig)
 	w.mu.Lock()
 	var cands []*Capture
 	for _, c := range w.caps {
@@ -1008,7 +1019,7 @@ func (w *Wayback) servePlayback(rw http.ResponseWriter, r *http.Request, rec *Wa
 			break
 		}
 	}
-	if exact != nil && exact.Location != "" && surtKey(exact.Location) == key {
+	if exact != nil && exact.Location != "" && w.key(exact.Location) == key {
 		// A redirect to itself under another scheme or www.: played back
 		// it would loop, so the Archive answers with the nearest other
 		// capture instead.
