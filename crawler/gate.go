@@ -56,6 +56,7 @@ type gate struct {
 	pause429    time.Duration
 	throttles   int  // 429s in a row (archive gates), kept in the store too
 	unreachable bool // the store says the last run got no answer from the host
+	used        bool // a request was made this run
 }
 
 // failStreakLimit is how many documents in a row may fail (network errors,
@@ -117,6 +118,9 @@ func (g *gate) accepted() error {
 // request, and a reset of the cool-down count after a run the site did
 // not refuse.
 func (g *gate) close() error {
+	if !g.used && !g.hadRefusal {
+		return nil // nothing happened that the next run must know
+	}
 	return g.db.UpdateHostState(g.host, func(hs *store.HostState) {
 		if !g.last.IsZero() {
 			hs.LastRequest = g.last
@@ -175,6 +179,7 @@ func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
 		return nil, err
 	}
 	start := time.Now()
+	g.used = true
 	slow := g.slowNotice(u, start)
 	raw, err := g.f.get(ctx, u, g.opts.Timeout)
 	slow.Stop()

@@ -266,7 +266,7 @@ func TestArchiveCapture(t *testing.T) {
 				if err != nil {
 					t.Fatalf("capture: %v", err)
 				}
-				if !bytes.Equal(cp.raw.Body, target.Body) || !cp.at.Equal(target.Time) || cp.raw.Header.Get("Server") != "nginx" || cp.raw.Header.Get("Memento-Datetime") != "" {
+				if !bytes.Equal(cp.raw.Body, target.Bytes()) || !cp.at.Equal(target.Time) || cp.raw.Header.Get("Server") != "nginx" || cp.raw.Header.Get("Memento-Datetime") != "" {
 					t.Errorf("kept %d bytes captured %s, headers %v", len(cp.raw.Body), cp.at, cp.raw.Header)
 				}
 				if !strings.Contains(cp.raw.URL, "/web/"+target.Timestamp()+"id_/") {

@@ -90,7 +90,7 @@ func TestWayback_LiveUnreachable(t *testing.T) {
 		c := wb.CaptureAt(raw.URL)
 		if c == nil {
 			t.Errorf("%d: stored from %s, which is no capture", d.ID, raw.URL)
-		} else if !bytes.Equal(c.Body, raw.Body) {
+		} else if !bytes.Equal(c.Bytes(), raw.Body) {
 			t.Errorf("%d: stored body differs from the capture", d.ID)
 		}
 	}

@@ -32,6 +32,8 @@ func writeMetrics(path string, run *store.Run, pending, failed int, db *store.DB
 	gauge("kremlin_archive_last_run_bytes", "Response body bytes received by the last run.", run.Bytes, mode)
 	gauge("kremlin_archive_last_run_throttled", "Refusals (403, 429, 503, anti-bot pages) in the last run.", run.Throttled, mode)
 	gauge("kremlin_archive_last_run_parse_warnings", "Pages with parse-health warnings in the last run.", run.Warnings, mode)
+	gauge("kremlin_archive_last_run_documents_wayback", "Documents stored from Wayback Machine captures by the last run.", run.Wayback, mode)
+	gauge("kremlin_archive_last_run_wayback_requests", "Requests to the Wayback Machine (CDX calls and capture fetches) in the last run.", run.CDXCalls+run.CaptureRequests, mode)
 	last, err := lastSuccess(db)
 	if err != nil {
 		return err

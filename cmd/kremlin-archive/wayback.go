@@ -3,7 +3,6 @@ package main
 import (
 	"log/slog"
 	"net/url"
-	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/config"
 	"github.com/kremlin-archive/kremlin-archive/crawler"
@@ -66,12 +65,4 @@ func waybackSummary(st *crawler.Stats, live, wayback int) []any {
 		attrs = append(attrs, "fallback", f)
 	}
 	return attrs
-}
-
-// timeOrDash formats a time for reports ("-" when zero).
-func timeOrDash(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format(time.RFC3339)
 }

@@ -90,8 +90,8 @@ func checkWaybackArchive(t testing.TB, e *env, wb *fakesite.Wayback, lang string
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(raw.Body, c.Body) {
-				t.Errorf("%s/%d: stored body (%d bytes) is not the captured page (%d bytes)", lang, d.ID, len(raw.Body), len(c.Body))
+			if !bytes.Equal(raw.Body, c.Bytes()) {
+				t.Errorf("%s/%d: stored body (%d bytes) is not the captured page (%d bytes)", lang, d.ID, len(raw.Body), len(c.Bytes()))
 				bad++
 			}
 			if raw.Status != 200 || raw.Header.Get("Memento-Datetime") != "" || raw.Header.Get("Server") == "" {

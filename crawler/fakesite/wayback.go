@@ -117,6 +117,22 @@ type Capture struct {
 	key       string
 	timestamp string
 	digest    string
+	size      int
+	// render makes the body of a planned capture on demand: a plan of
+	// thousands of documents neither keeps nor renders their pages until
+	// they are asked for. ident names what render makes (the same ident,
+	// the same bytes): the digest is made from it, and size is an
+	// estimate, as the Archive's length (of the compressed record) is.
+	render func() []byte
+	ident  string
+}
+
+// Bytes is the captured body.
+func (c *Capture) Bytes() []byte {
+	if c.Body == nil && c.render != nil {
+		return c.render()
+	}
+	return c.Body
 }
 
 // Capture kinds.
@@ -253,8 +269,9 @@ func (w *Wayback) CaptureAt(captureURL string) *Capture {
 // ---- planning ----
 
 func (w *Wayback) planSite(s *Site) {
-	for _, d := range s.Docs() {
-		w.planDoc(s, d)
+	docs := s.Docs()
+	for _, d := range docs {
+		w.planDoc(s, d, docs)
 	}
 }
 
@@ -263,7 +280,7 @@ func (w *Wayback) planSite(s *Site) {
 // captured one to three times, under varied URL forms, with template
 // noise; bad captures (error pages, anti-bot pages, redirects) are mixed
 // in, a few documents are never captured and a few only badly.
-func (w *Wayback) planDoc(s *Site, d Doc) {
+func (w *Wayback) planDoc(s *Site, d Doc, all []Doc) {
 	r := newRand(uint64(w.opts.Seed), hashString(d.Lang), uint64(d.ID), 0x3a7b)
 	wd := &WaybackDoc{Lang: d.Lang, ID: d.ID}
 	w.docs[docKey{d.Lang, d.ID}] = wd
@@ -335,7 +352,7 @@ func (w *Wayback) planDoc(s *Site, d Doc) {
 		w.addDocCapture(wd, w.pageCapture(s, d, d, len(contents)-1, to, newest.Add(time.Second), r, true))
 	case b < 22:
 		// Another document's page captured under this URL (a site fault).
-		other := s.Docs()[r.IntN(len(s.Docs()))]
+		other := all[r.IntN(len(all))]
 		if other.ID != d.ID {
 			c := w.pageCapture(s, other, other, -1, "http://"+host+docPath(d.Canonical(), d.ID), newest, r, false)
 			c.DocID, c.Kind, c.Version = d.ID, CaptureWrongDoc, -1
@@ -453,9 +470,21 @@ func (w *Wayback) pageCapture(s *Site, d, content Doc, version int, u string, t 
 		view, kind = viewPrint, CapturePrint
 	}
 	c := content.Clone()
-	body := s.rd.renderDoc(&c, sec, view)
-	if noise || r.IntN(100) < 50 {
-		body = templateNoise(body, r.Uint64())
+	noisy, seed := noise || r.IntN(100) < 50, r.Uint64()
+	ident := fmt.Sprintf("%s/%d/v%d/%s/%d", c.Lang, d.ID, version, sec, view)
+	if noisy {
+		ident += fmt.Sprintf("/%x", seed)
+	}
+	if version < 0 {
+		ident += "/" + u // another document's page under this URL
+	}
+	render := func() []byte {
+		cc := c.Clone()
+		body := s.rd.renderDoc(&cc, sec, view)
+		if noisy {
+			body = templateNoise(body, seed)
+		}
+		return body
 	}
 	h := http.Header{}
 	h.Set("Server", "nginx")
@@ -464,12 +493,27 @@ func (w *Wayback) pageCapture(s *Site, d, content Doc, version int, u string, t 
 	if r.IntN(100) < 30 {
 		h.Set("Transfer-Encoding", "chunked")
 	} else {
-		h.Set("Content-Length", strconv.Itoa(len(body)))
+		h.Set("Content-Length", sizeLater)
 	}
 	h.Set("Connection", "close")
 	h.Set("Vary", "Accept-Encoding")
-	return &Capture{URL: u, Time: t, Status: 200, Header: h, Body: body, Kind: kind, Version: version, Mime: "text/html"}
+	return &Capture{URL: u, Time: t, Status: 200, Header: h, render: render, ident: ident, size: estimateSize(&c), Kind: kind, Version: version, Mime: "text/html"}
 }
+
+// estimateSize is about what the Archive lists as the length of a
+// capture of d's page: its compressed record, a template of some 20 KB
+// and the text.
+func estimateSize(d *Doc) int {
+	n := 6000 + len(d.Title) + len(d.Lead)
+	for _, p := range d.Paragraphs {
+		n += len(p.Text)/3 + len(p.Speaker)
+	}
+	return n
+}
+
+// sizeLater stands for the Content-Length of a body rendered later.
+const sizeLater = "(size)"
+
 
 // templateNoise changes what the site changes between captures of an
 // unchanged document: the cache-busting hashes of its scripts and styles,
@@ -517,11 +561,13 @@ func (w *Wayback) redirectCapture(s *Site, d Doc, from, to string, t time.Time) 
 }
 
 func (w *Wayback) tabCapture(s *Site, d Doc, u string, t time.Time) *Capture {
-	body := s.rd.renderDoc(&d, d.Canonical(), viewPhotos)
+	c := d.Clone()
 	h := http.Header{}
 	h.Set("Content-Type", htmlType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	return &Capture{URL: u, Time: t, Status: 200, Header: h, Body: body, Lang: d.Lang, Kind: CaptureTab, Version: -1, Mime: "text/html"}
+	h.Set("Content-Length", sizeLater)
+	render := func() []byte { cc := c.Clone(); return s.rd.renderDoc(&cc, cc.Canonical(), viewPhotos) }
+	return &Capture{URL: u, Time: t, Status: 200, Header: h, render: render, ident: fmt.Sprintf("%s/%d/photos", d.Lang, d.ID), size: 5000,
+		Lang: d.Lang, Kind: CaptureTab, Version: -1, Mime: "text/html"}
 }
 
 // finish computes a capture's key, timestamp and digest.
@@ -529,8 +575,15 @@ func (w *Wayback) finish(c *Capture) {
 	c.Time = c.Time.UTC().Truncate(time.Second)
 	c.key = w.key(c.URL)
 	c.timestamp = c.Time.Format("20060102150405")
-	sum := sha1.Sum(c.Body)
-	c.digest = base32.StdEncoding.EncodeToString(sum[:])
+	if c.render != nil && c.ident != "" {
+		sum := sha1.Sum([]byte("planned capture " + c.ident))
+		c.digest = base32.StdEncoding.EncodeToString(sum[:])
+	} else {
+		body := c.Bytes()
+		sum := sha1.Sum(body)
+		c.digest = base32.StdEncoding.EncodeToString(sum[:])
+		c.size = len(body)
+	}
 	if c.Mime == "" {
 		c.Mime = "text/html"
 	}
@@ -763,7 +816,7 @@ func (c *Capture) field(name string) string {
 	case "digest":
 		return c.digest
 	case "length":
-		return strconv.Itoa(len(c.Body))
+		return strconv.Itoa(c.size)
 	}
 	return ""
 }
@@ -1056,11 +1109,15 @@ func (w *Wayback) servePlayback(rw http.ResponseWriter, r *http.Request, rec *Wa
 	}
 	c := exact
 	h := rw.Header()
+	captured := c.Bytes()
 	for k, vs := range c.Header {
 		if http.CanonicalHeaderKey(k) == "Content-Type" {
 			continue
 		}
 		for _, v := range vs {
+			if v == sizeLater {
+				v = strconv.Itoa(len(captured))
+			}
 			h.Add("X-Archive-Orig-"+k, v)
 		}
 	}
@@ -1071,7 +1128,7 @@ func (w *Wayback) servePlayback(rw http.ResponseWriter, r *http.Request, rec *Wa
 	if ctype == "" {
 		ctype = c.Mime
 	}
-	body := c.Body
+	body := captured
 	if mod != "id_" {
 		rec.Kind = "banner"
 		body = bannerPage(self, c)
@@ -1095,7 +1152,7 @@ func absDur(d time.Duration) time.Duration {
 // bannerPage is a capture as the Wayback Machine shows it to a browser:
 // its scripts, its toolbar, links rewritten into /web/.
 func bannerPage(self string, c *Capture) []byte {
-	body := string(c.Body)
+	body := string(c.Bytes())
 	prefix := self + "/web/" + c.timestamp + "/"
 	for _, host := range []string{"http://en.kremlin.ru", "http://kremlin.ru", "http://static.kremlin.ru"} {
 		body = strings.ReplaceAll(body, `"`+host, `"`+prefix+host)

@@ -184,15 +184,15 @@ func TestWaybackPlayback(t *testing.T) {
 		t.Fatal("the plan has no page or redirect capture")
 	}
 	resp, body := get(t, base+"/web/"+page.Timestamp()+"id_/"+page.URL)
-	if resp.StatusCode != 200 || !bytes.Equal(body, page.Body) {
-		t.Fatalf("raw capture: %d, %d bytes (want %d)", resp.StatusCode, len(body), len(page.Body))
+	if resp.StatusCode != 200 || !bytes.Equal(body, page.Bytes()) {
+		t.Fatalf("raw capture: %d, %d bytes (want %d)", resp.StatusCode, len(body), len(page.Bytes()))
 	}
-	if resp.Header.Get("X-Archive-Orig-Server") != "nginx" || resp.Header.Get("X-Archive-Orig-Content-Length") != fmt.Sprint(len(page.Body)) ||
+	if resp.Header.Get("X-Archive-Orig-Server") != "nginx" || resp.Header.Get("X-Archive-Orig-Content-Length") != fmt.Sprint(len(page.Bytes())) ||
 		resp.Header.Get("Content-Type") != htmlType || resp.Header.Get("Memento-Datetime") != page.Time.Format(http.TimeFormat) {
 		t.Errorf("raw capture headers: %v", resp.Header)
 	}
 	resp, body = get(t, base+"/web/"+page.Timestamp()+"/"+page.URL)
-	if bytes.Equal(body, page.Body) || !bytes.Contains(body, []byte("BEGIN WAYBACK TOOLBAR INSERT")) || !bytes.Contains(body, []byte("/web/"+page.Timestamp()+"/http://en.kremlin.ru")) {
+	if bytes.Equal(body, page.Bytes()) || !bytes.Contains(body, []byte("BEGIN WAYBACK TOOLBAR INSERT")) || !bytes.Contains(body, []byte("/web/"+page.Timestamp()+"/http://en.kremlin.ru")) {
 		t.Errorf("without id_: the page is not rewritten with the banner")
 	}
 	resp, _ = get(t, base+"/web/2001id_/"+page.URL)

@@ -822,3 +822,48 @@ func TestAllOrNothing(t *testing.T) {
 		})
 	}
 }
+
+// A copy taken from the Wayback Machine is written as the capture it is:
+// WARC-Date the capture time, WARC-Target-URI the page's original URL,
+// the site's headers as stored; the metadata record's JSON says where it
+// came from (source "wayback", source_url the capture fetched,
+// captured_at).
+func TestWaybackCopy(t *testing.T) {
+	captured := time.Date(2019, 4, 5, 6, 7, 8, 0, time.UTC)
+	fetched := testNow.Add(-time.Hour)
+	orig := "http://en.kremlin.ru/events/president/news/63953"
+	captureURL := "https://web.archive.org/web/" + captured.Format(record.WaybackTimestamp) + "id_/" + orig
+	body := htmlBody(63953, 3000)
+	header := http.Header{"Content-Type": {"text/html; charset=utf-8"}, "Server": {"nginx"}, "Transfer-Encoding": {"chunked"}}
+	c := newCapture("en", 63953, 1, captureURL, fetched, header, body)
+	c.Record.Source = record.SourceWayback
+	c.Record.CapturedAt = captured.Format(time.RFC3339)
+	c.Record.URL = orig
+	dir := t.TempDir()
+	w := newTestWriter(t, Options{Dir: dir})
+	writeAll(t, w, c)
+	files := readAll(t, dir, w.Stats())
+	if len(files) != 1 || len(files[0]) != 3 {
+		t.Fatalf("files %d", len(files))
+	}
+	resp, meta := files[0][1], files[0][2]
+	for _, r := range []rec{resp, meta} {
+		if got := r.get("WARC-Target-URI"); got != orig {
+			t.Errorf("%s WARC-Target-URI %q, want the original URL %q", r.get("WARC-Type"), got, orig)
+		}
+		if got := r.get("WARC-Date"); got != "2019-04-05T06:07:08Z" {
+			t.Errorf("%s WARC-Date %q, want the capture time", r.get("WARC-Type"), got)
+		}
+	}
+	hr, got := httpBody(t, resp.Block)
+	if !bytes.Equal(got, body) || hr.Header.Get("Server") != "nginx" {
+		t.Errorf("response: %d body bytes, headers %v", len(got), hr.Header)
+	}
+	var m record.Record
+	if err := json.Unmarshal(meta.Block, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Source != record.SourceWayback || m.SourceURL != captureURL || m.CapturedAt != "2019-04-05T06:07:08Z" {
+		t.Errorf("metadata says source %q, source_url %q, captured_at %q", m.Source, m.SourceURL, m.CapturedAt)
+	}
+}
