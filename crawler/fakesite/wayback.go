@@ -514,7 +514,6 @@ func estimateSize(d *Doc) int {
 // sizeLater stands for the Content-Length of a body rendered later.
 const sizeLater = "(size)"
 
-
 // templateNoise changes what the site changes between captures of an
 // unchanged document: the cache-busting hashes of its scripts and styles,
 // and a comment in the footer.
