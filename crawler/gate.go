@@ -607,7 +607,6 @@ type Stats struct {
 	fallbackMu      sync.Mutex
 	fallback        []string
 
-
 	// Progress of the walks with a planned end (see progress.go): listing
 	// pages walked, pages to walk (declared by the listings, or recorded by
 	// their previous walk until their first page is read), and planned
