@@ -2,13 +2,10 @@ package crawler
 
 import (
 	"bytes"
-	"compress/flate"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -27,13 +24,14 @@ import (
 // and its own cool-down, kept in the store like a site's. One request is
 // in flight to the Archive at a time, whichever host's pages it is for.
 type archive struct {
-	mu    sync.Mutex
-	base  *url.URL
-	cdx   *gate // the CDX server: at most cdx_per_minute calls a minute
-	web   *gate // playback: delay between capture fetches
-	limit int   // captures per CDX call
-	stats *Stats
-	err   error // why the Archive cannot be used this run (a cool-down)
+	mu      sync.Mutex
+	base    *url.URL
+	cdx     *gate // the CDX server: at most cdx_per_minute calls a minute
+	web     *gate // playback: delay between capture fetches
+	limit   int   // captures per CDX call
+	maxBody int64 // max_body, also for bodies compressed in transit
+	stats   *Stats
+	err     error // why the Archive cannot be used this run (a cool-down)
 }
 
 // Default paging of the CDX server: a large batch keeps the number of
@@ -45,7 +43,7 @@ func newArchive(c *Crawler) *archive {
 	o := &c.opts.Wayback
 	host := o.Base.Host
 	cdxDelay := time.Minute / time.Duration(max(o.CDXPerMinute, 1))
-	a := &archive{base: o.Base, limit: o.CDXLimit, stats: c.stats}
+	a := &archive{base: o.Base, limit: o.CDXLimit, maxBody: c.opts.MaxBody, stats: c.stats}
 	if a.limit <= 0 {
 		a.limit = defaultCDXLimit
 	}
@@ -181,7 +179,7 @@ func (a *archive) cdxBatch(ctx context.Context, q cdxQuery) ([]cdxRow, string, e
 		// unless asked not to.
 		raw.Header.Set("Content-Encoding", "gzip")
 	}
-	body, err = decodeTransferCompression(raw)
+	body, err = a.decodeTransferCompression(raw)
 	if err != nil {
 		return nil, "", fmt.Errorf("GET %s: %v", u, err)
 	}
@@ -335,7 +333,7 @@ func (a *archive) capture(ctx context.Context, timestamp, original string, id in
 		if !memento {
 			return nil, &NotCaptureError{URL: u.String(), Status: raw.Status, Reason: "not a raw capture: the answer has no Memento-Datetime"}
 		}
-		body, err := decodeTransferCompression(raw)
+		body, err := a.decodeTransferCompression(raw)
 		if err != nil {
 			return nil, &NotCaptureError{URL: u.String(), Status: raw.Status, Reason: err.Error()}
 		}
@@ -410,34 +408,13 @@ func isPrintPath(u string) bool {
 }
 
 // decodeTransferCompression undoes a Content-Encoding the Archive added
-// in transit (we never ask for one, but it has been seen to compress
-// anyway). The stored body is the page as the site sent it, decoded. The
-// limit is the fetcher's: max_body.
-func decodeTransferCompression(raw *store.Raw) ([]byte, error) {
-	enc := strings.ToLower(strings.TrimSpace(raw.Header.Get("Content-Encoding")))
-	var r io.ReadCloser
-	switch enc {
-	case "", "identity":
-		return raw.Body, nil
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(raw.Body))
-		if err != nil {
-			return nil, fmt.Errorf("gzip-encoded answer that does not decode: %v", err)
-		}
-		r = zr
-	case "deflate":
-		r = flate.NewReader(bytes.NewReader(raw.Body))
-	default:
-		return nil, fmt.Errorf("answer in an unknown Content-Encoding %q", enc)
-	}
-	defer r.Close()
-	const limit = 64 << 20
-	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+// in transit (we never ask for one, but the CDX server compresses unless
+// told not to): the stored body is the page as the site sent it. The
+// limit is max_body, counted before anything is allocated (Payload).
+func (a *archive) decodeTransferCompression(raw *store.Raw) ([]byte, error) {
+	body, err := Payload(raw, a.maxBody)
 	if err != nil {
-		return nil, fmt.Errorf("%s-encoded answer that does not decode: %v", enc, err)
-	}
-	if len(body) > limit {
-		return nil, fmt.Errorf("%s-encoded answer decodes to more than %d bytes", enc, limit)
+		return nil, fmt.Errorf("answer in Content-Encoding %q that cannot be used: %v", raw.Header.Get("Content-Encoding"), err)
 	}
 	return body, nil
 }

@@ -446,3 +446,46 @@ func TestArchiveGate_PauseAcrossRuns(t *testing.T) {
 		t.Errorf("request at %s, before the recorded pause ended at %s", arrival.Format(time.StampMilli), until.Format(time.StampMilli))
 	}
 }
+
+// CDX calls keep within cdx_per_minute and capture fetches keep the
+// delay, each endpoint on its own clock.
+func TestArchive_Spacing(t *testing.T) {
+	var mu sync.Mutex
+	starts := map[string][]time.Time{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ep := "web"
+		if strings.HasPrefix(r.URL.Path, "/cdx/") {
+			ep = "cdx"
+		}
+		mu.Lock()
+		starts[ep] = append(starts[ep], time.Now())
+		mu.Unlock()
+		if ep == "cdx" {
+			fmt.Fprint(w, "[]")
+			return
+		}
+		w.WriteHeader(404)
+	}))
+	defer srv.Close()
+	a, _ := archiveFor(t, srv.URL, WaybackOptions{CDXPerMinute: 600, Delay: 60 * time.Millisecond}) // 100 ms between CDX calls
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		if _, _, err := a.cdxBatch(ctx, cdxQuery{Prefix: "x/", Limit: 1}); err != nil {
+			t.Fatal(err)
+		}
+		_, _ = a.capture(ctx, "20200101000000", "http://en.kremlin.ru/events/president/news/1", 1)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for ep, want := range map[string]time.Duration{"cdx": 100 * time.Millisecond, "web": 60 * time.Millisecond} {
+		ts := starts[ep]
+		if len(ts) != 3 {
+			t.Fatalf("%s: %d requests", ep, len(ts))
+		}
+		for i := 1; i < len(ts); i++ {
+			if g := ts[i].Sub(ts[i-1]); g < want {
+				t.Errorf("%s: %s between two requests, want >= %s", ep, g, want)
+			}
+		}
+	}
+}

@@ -137,6 +137,9 @@ func TestWayback_LiveDown_CrawlFillsTheArchive(t *testing.T) {
 	if n := wb.PauseViolations(); n != 0 {
 		t.Errorf("%d requests during a 429 pause", n)
 	}
+	if n := wb.MaxInFlight(); n != 1 {
+		t.Errorf("%d requests in flight to the Wayback Machine at once (two hosts fell back), want 1", n)
+	}
 	if got := summaryField(t, r.stderr, "wayback"); got != strconv.Itoa(docs) {
 		t.Errorf("summary wayback=%s, want %d", got, docs)
 	}

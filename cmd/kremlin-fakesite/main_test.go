@@ -160,3 +160,43 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// -live-down drops every connection of the site; -wayback serves a fake
+// Wayback Machine with captures of it, and the summary counts its
+// requests.
+func TestLiveDownAndWayback(t *testing.T) {
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var stdout, stderr syncBuf
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-docs", "40", "-live-down", "-wayback", "127.0.0.1:0", "-wayback-429", "3"}, &stdout, &stderr)
+	}()
+	liveRe := regexp.MustCompile(`at (http://\S+) drops every connection`)
+	wbRe := regexp.MustCompile(`Wayback Machine \((\d+) documents with a capture of the page\) at (http://\S+)`)
+	var live, wb []string
+	for deadline := time.Now().Add(10 * time.Second); live == nil || wb == nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not started: %q", stdout.String())
+		}
+		live, wb = liveRe.FindStringSubmatch(stdout.String()), wbRe.FindStringSubmatch(stdout.String())
+	}
+	if _, err := http.Get(live[1] + "/robots.txt"); err == nil {
+		t.Error("the live site answered with -live-down")
+	}
+	st, body := get(t, wb[2]+"/cdx/search/cdx?url=en.kremlin.ru/events/president/news/&matchType=prefix&output=json&limit=5&gzip=false")
+	if st != 200 || !strings.HasPrefix(string(body), `[["urlkey"`) {
+		t.Errorf("CDX: %d %q", st, body)
+	}
+	get(t, wb[2]+"/cdx/search/cdx?url=en.kremlin.ru/&matchType=prefix&output=json&limit=1")
+	if st, _ := get(t, wb[2]+"/cdx/search/cdx?url=en.kremlin.ru/&matchType=prefix&output=json&limit=1"); st != 429 {
+		t.Errorf("third CDX call: %d, want 429", st)
+	}
+	stop()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if out := stderr.String(); !strings.Contains(out, "Wayback: 3 requests: 3 CDX calls, 0 playback requests; 1 answered 429") || !strings.Contains(out, "connections dropped") {
+		t.Errorf("summary:\n%s", out)
+	}
+}

@@ -61,6 +61,16 @@ type Wayback struct {
 	pause map[string]time.Time // end of the last 429's pause per endpoint
 
 	log []WaybackRequest
+
+	inFlight, peak int
+}
+
+// MaxInFlight is the largest number of requests the fake was answering at
+// once.
+func (w *Wayback) MaxInFlight() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.peak
 }
 
 type docKey struct {
@@ -729,6 +739,15 @@ func (w *Wayback) countEndpoint(ep string) int {
 }
 
 func (w *Wayback) serveHTTP(rw http.ResponseWriter, r *http.Request) {
+	w.mu.Lock()
+	w.inFlight++
+	w.peak = max(w.peak, w.inFlight)
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.inFlight--
+		w.mu.Unlock()
+	}()
 	if w.opts.Latency > 0 {
 		select {
 		case <-time.After(w.opts.Latency):
