@@ -743,11 +743,16 @@ func (w *Wayback) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 	w.inFlight++
 	w.peak = max(w.peak, w.inFlight)
 	w.mu.Unlock()
-	defer func() {
+	// A request is no longer in flight once its answer is being sent: a
+	// client may ask its next question as soon as it has the last byte,
+	// before this handler has returned.
+	answered := sync.OnceFunc(func() {
 		w.mu.Lock()
 		w.inFlight--
 		w.mu.Unlock()
-	}()
+	})
+	defer answered()
+	rw = &answeringWriter{ResponseWriter: rw, before: answered}
 	if w.opts.Latency > 0 {
 		select {
 		case <-time.After(w.opts.Latency):
@@ -807,6 +812,17 @@ func (w *Wayback) serveHTTP(rw http.ResponseWriter, r *http.Request) {
 		rec.Kind, rec.Status = "bad", 404
 		writeBody(rw, 404, "text/plain", []byte("not found\n"))
 	}
+}
+
+// answeringWriter calls before ahead of the first body byte.
+type answeringWriter struct {
+	http.ResponseWriter
+	before func()
+}
+
+func (a *answeringWriter) Write(p []byte) (int, error) {
+	a.before()
+	return a.ResponseWriter.Write(p)
 }
 
 func writeBody(rw http.ResponseWriter, status int, ctype string, body []byte) {
