@@ -391,7 +391,6 @@ func (s *waybackSource) fetch(ctx context.Context, site Site, p *store.Pending) 
 // fetchHistory imports the captures of a document in capture order, each
 // one a new version when its content differs from the version before.
 func (s *waybackSource) fetchHistory(ctx context.Context, site Site, p *store.Pending) error {
-	kept := false
 	var last *NotCaptureError
 	for len(p.Captures) > 0 {
 		c := p.Captures[0]
@@ -409,7 +408,6 @@ func (s *waybackSource) fetchHistory(ctx context.Context, site Site, p *store.Pe
 				return err
 			}
 			*p = rest
-			kept = true
 		case errors.As(err, &nc):
 			last = nc
 			if err := s.reject(site, p, c, nc); err != nil {
@@ -428,9 +426,8 @@ func (s *waybackSource) fetchHistory(ctx context.Context, site Site, p *store.Pe
 		return err
 	}
 	if d != nil {
-		if kept {
-			return nil // PutDocument took the entry out with the last capture
-		}
+		// Archived: the entry goes (PutDocument took it out already when
+		// the last capture was kept).
 		return s.w.c.db.RemovePending(site.Lang, p.ID)
 	}
 	if last == nil {

@@ -268,7 +268,7 @@ func crawlSnap(s *crawler.Stats) progressSnap {
 		CountOf: "docs",
 		Fields: []progressField{
 			{"new", s.New.Load()}, {"updated", s.Updated.Load()}, {"unchanged", s.Unchanged.Load()},
-			{"failed", s.Failed.Load()}, {"requests", s.Requests.Load()},
+			{"failed", s.Failed.Load()}, {"requests", s.Requests.Load()}, {"wayback", s.FromWayback.Load()},
 		},
 	}
 }

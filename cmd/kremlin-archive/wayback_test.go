@@ -279,6 +279,11 @@ func TestWayback_HistoryImportsEveryContent(t *testing.T) {
 	if multi == 0 || noise == 0 {
 		t.Fatalf("the plan has %d documents with edits and %d with template-only captures: the test tests nothing", multi, noise)
 	}
+	// Every document with a capture of its page is done: nothing is left
+	// in the frontier, even when its newest capture was not the page.
+	if st := e.statsJSON(); len(st.Pending) != 0 {
+		t.Errorf("%d documents left in the frontier after the import: %+v", len(st.Pending), st.Pending[0])
+	}
 	t.Logf("%d documents with several contents, %d with captures differing only in the template", multi, noise)
 	show := e.mustRun(ExitOK, "show", strconv.FormatInt(firstMulti(wb), 10), "--versions")
 	if !strings.Contains(show.stdout, "captured_at") {
