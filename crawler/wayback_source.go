@@ -535,7 +535,7 @@ func (s *waybackSource) keep(site Site, p *store.Pending, cp *capturedPage, doc 
 	case store.OutcomeNew:
 		w.c.stats.New.Add(1)
 		w.c.stats.FromWayback.Add(1)
-	case store.OutcomeUpdated:
+	case store.OutcomeUpdated, store.OutcomeEarlier:
 		w.c.stats.Updated.Add(1)
 		w.c.stats.FromWayback.Add(1)
 	case store.OutcomeUnchanged, store.OutcomeStale:

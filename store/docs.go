@@ -102,6 +102,10 @@ const (
 	OutcomeUpdated                      // a new version: the content changed
 	OutcomeUnchanged                    // same content as the current version; nothing stored
 	OutcomeStale                        // an older page than the current version (a cache); nothing stored
+	// OutcomeEarlier: a Wayback Machine capture made before the current
+	// version, whose content differs from the versions around it: kept as
+	// an earlier version, in capture order; the current one stays.
+	OutcomeEarlier
 )
 
 func (o Outcome) String() string {
@@ -114,6 +118,8 @@ func (o Outcome) String() string {
 		return "unchanged"
 	case OutcomeStale:
 		return "stale"
+	case OutcomeEarlier:
+		return "earlier"
 	}
 	return "?"
 }
@@ -204,6 +210,24 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			}
 		}
 		outcome = versionOutcome(cur, &stored)
+		at := d.Versions + 1 // where a new version goes
+		if cur != nil && stored.Source == record.SourceWayback && capturedBefore(&stored, cur) {
+			// A capture made before the current version: its place in the
+			// history decides.
+			if at, outcome, err = db.earlierPlace(tx, rec.Lang, rec.ID, d.Versions, &stored); err != nil {
+				return err
+			}
+		}
+		if outcome == OutcomeEarlier {
+			if err := insertVersion(tx, rec.Lang, rec.ID, d.Versions, at, rawBlob, recBlob); err != nil {
+				return err
+			}
+			d.Versions++
+			// The current record is the same; its version count is not.
+			if err := bumpSeq(tx, &d, key); err != nil {
+				return err
+			}
+		}
 		if outcome == OutcomeNew || outcome == OutcomeUpdated {
 			d.Versions++
 			vk := verKey(rec.Lang, rec.ID, d.Versions)
@@ -245,12 +269,12 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			switch outcome {
 			case OutcomeNew:
 				r.New++
-			case OutcomeUpdated:
+			case OutcomeUpdated, OutcomeEarlier:
 				r.Updated++
 			case OutcomeUnchanged, OutcomeStale:
 				r.Unchanged++
 			}
-			if outcome == OutcomeNew || outcome == OutcomeUpdated {
+			if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
 				r.countSource(stored.Source)
 			}
 		})
@@ -258,7 +282,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store %s/%d: %w", rec.Lang, rec.ID, err)
 	}
-	if outcome == OutcomeNew || outcome == OutcomeUpdated {
+	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
 		if err := db.maybeTrainDict(rec.Lang); err != nil {
 			return outcome, fmt.Errorf("train compression dictionary: %w", err)
 		}
@@ -273,7 +297,8 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 //     current version: unchanged, nothing is stored;
 //   - captured before the current version was (a Wayback Machine capture
 //     older than the archived copy), or carrying an older "Last updated"
-//     stamp (a cache): stale, never made current;
+//     stamp (a cache): stale, never made current (PutDocument then gives
+//     an earlier Wayback capture its place in the history: earlierPlace);
 //   - otherwise a new version, which becomes current.
 //
 // So a Wayback copy never replaces a newer copy, live or not, and a later
@@ -290,6 +315,55 @@ func versionOutcome(cur, incoming *record.Record) Outcome {
 		return OutcomeStale
 	}
 	return OutcomeUpdated
+}
+
+// earlierPlace finds where a Wayback capture made before the current
+// version (of the n stored) belongs: after the last version captured no
+// later than it. When its content is that of the version before or after
+// that place, it adds nothing (OutcomeUnchanged); otherwise it is an
+// earlier version (OutcomeEarlier) to insert at the place returned.
+func (db *DB) earlierPlace(tx *bolt.Tx, lang string, id int64, n int, incoming *record.Record) (int, Outcome, error) {
+	at := 1
+	var prev, next *record.Record
+	for v := n; v >= 1; v-- {
+		r, err := db.getRecord(tx, lang, id, v)
+		if err != nil {
+			return 0, 0, err
+		}
+		if !capturedBefore(incoming, r) {
+			at, prev = v+1, r
+			break
+		}
+		next = r
+	}
+	if (prev != nil && record.SameContent(prev, incoming)) || (next != nil && record.SameContent(next, incoming)) {
+		return 0, OutcomeUnchanged, nil
+	}
+	return at, OutcomeEarlier, nil
+}
+
+// insertVersion stores a version at position at (1..n) of the n stored,
+// moving the versions from at on one place up, in one transaction. The
+// current version (the last) stays current.
+func insertVersion(tx *bolt.Tx, lang string, id int64, n, at int, rawBlob, recBlob []byte) error {
+	raws, recs := tx.Bucket(bRaw), tx.Bucket(bRecords)
+	for v := n; v >= at; v-- {
+		from, to := verKey(lang, id, v), verKey(lang, id, v+1)
+		for _, b := range []*bolt.Bucket{raws, recs} {
+			val := b.Get(from)
+			if val == nil {
+				return fmt.Errorf("%w: %s/%d version %d is missing", ErrCorrupt, lang, id, v)
+			}
+			if err := b.Put(to, append([]byte(nil), val...)); err != nil {
+				return err
+			}
+		}
+	}
+	vk := verKey(lang, id, at)
+	if err := raws.Put(vk, rawBlob); err != nil {
+		return err
+	}
+	return recs.Put(vk, recBlob)
 }
 
 // capturedBefore reports whether copy a was captured before copy b

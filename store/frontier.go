@@ -278,8 +278,8 @@ type CaptureMerge func(have, add []WaybackCapture) []WaybackCapture
 // archived join the frontier with their captures (or add them to their
 // frontier entry), archived ones remember the section, and the section's
 // state (the CDX cursor) is saved. With history, archived documents are
-// queued too, with their captures made after the archived copy; each
-// such capture is imported as a version when its content differs.
+// queued too, with every capture: each one is kept as a version, in
+// capture order, when its content differs from the versions around it.
 func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history bool, merge CaptureMerge, now time.Time, state *SectionState, runID uint64) (*ListingResult, error) {
 	if err := validLang(lang); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
@@ -319,10 +319,7 @@ func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history boo
 						return err
 					}
 				}
-				if history {
-					add = capturedAfter(add, d.capturedAt())
-				}
-				if !history || len(add) == 0 {
+				if !history {
 					res.Known++
 					continue
 				}
@@ -352,29 +349,6 @@ func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history boo
 		return nil, fmt.Errorf("record captures %s/%s: %w", lang, section, err)
 	}
 	return res, nil
-}
-
-// capturedAt is when the current version's page was captured.
-func (d *Doc) capturedAt() time.Time {
-	if !d.CapturedAt.IsZero() {
-		return d.CapturedAt
-	}
-	return d.FetchedAt
-}
-
-// capturedAfter keeps the captures made after t.
-func capturedAfter(cs []WaybackCapture, t time.Time) []WaybackCapture {
-	if t.IsZero() {
-		return cs
-	}
-	stamp := t.UTC().Format("20060102150405")
-	var out []WaybackCapture
-	for _, c := range cs {
-		if c.Timestamp > stamp {
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // withoutRejected drops the captures rejected names, by capture or by

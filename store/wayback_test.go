@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,9 @@ func TestPutDocument_VersionsAcrossSources(t *testing.T) {
 		cur   string // source of the current version after both
 	}{
 		{"older capture after a live copy", func() *store.Fetched { return doc{id: 1, title: "Live"}.fetched() },
-			func() *store.Fetched { return waybackCopy(doc{id: 1, title: "Old"}, t2015) }, store.OutcomeStale, ""},
+			func() *store.Fetched { return waybackCopy(doc{id: 1, title: "Old"}, t2015) }, store.OutcomeEarlier, ""},
+		{"older capture, same content as the live copy", func() *store.Fetched { return doc{id: 1, title: "Same"}.fetched() },
+			func() *store.Fetched { return waybackCopy(doc{id: 1, title: "Same"}, t2015) }, store.OutcomeUnchanged, ""},
 		{"live copy after a capture", func() *store.Fetched { return waybackCopy(doc{id: 1, title: "Old"}, t2015) },
 			func() *store.Fetched { return doc{id: 1, title: "Edited"}.fetched() }, store.OutcomeUpdated, ""},
 		{"same content, live after capture", func() *store.Fetched { return waybackCopy(doc{id: 1, title: "Same"}, t2015) },
@@ -41,7 +44,11 @@ func TestPutDocument_VersionsAcrossSources(t *testing.T) {
 		{"newer capture with an edit", func() *store.Fetched { return waybackCopy(doc{id: 1, title: "A"}, t2015) },
 			func() *store.Fetched { return waybackCopy(doc{id: 1, title: "B"}, t2019) }, store.OutcomeUpdated, "wayback"},
 		{"older capture with other content", func() *store.Fetched { return waybackCopy(doc{id: 1, title: "B"}, t2019) },
-			func() *store.Fetched { return waybackCopy(doc{id: 1, title: "A"}, t2015) }, store.OutcomeStale, "wayback"},
+			func() *store.Fetched { return waybackCopy(doc{id: 1, title: "A"}, t2015) }, store.OutcomeEarlier, "wayback"},
+		{"a cached live copy", func() *store.Fetched { return doc{id: 1, title: "B", updated: "2020-01-02T10:00:00+03:00"}.fetched() },
+			func() *store.Fetched {
+				return doc{id: 1, title: "A", updated: "2020-01-01T10:00:00+03:00", at: t0.Add(time.Hour)}.fetched()
+			}, store.OutcomeStale, ""},
 		{"newer capture, template only", func() *store.Fetched { return waybackCopy(doc{id: 1, title: "A"}, t2015) },
 			func() *store.Fetched {
 				return waybackCopy(doc{id: 1, title: "A", body: []byte("<html>other template</html>")}, t2019)
@@ -154,7 +161,7 @@ func TestRecordCaptures(t *testing.T) {
 		t.Errorf("the cursor was not saved with the batch: %+v", saved.Wayback)
 	}
 
-	// History: the archived document's captures made after its copy.
+	// History: the archived document's captures, all of them.
 	res, err = db.RecordCaptures("en", "news", found[:1], true, keepAll, t0, st, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -164,8 +171,8 @@ func TestRecordCaptures(t *testing.T) {
 		if p.ID != 10 {
 			continue
 		}
-		if !p.History || len(p.Captures) != 1 || p.Captures[0].Timestamp != "20210101000000" || p.Reason != "history" {
-			t.Errorf("history entry = %+v, want the 2021 capture only", p)
+		if !p.History || len(p.Captures) != 2 || p.Reason != "history" {
+			t.Errorf("history entry = %+v, want both captures (each finds its place among the versions)", p)
 		}
 		return
 	}
@@ -219,5 +226,56 @@ func TestPutDocument_CheckedAtOfWaybackCopies(t *testing.T) {
 	}
 	if d := mustDoc(t, db, "en", 1); !d.CheckedAt.Equal(t2018) {
 		t.Errorf("an older capture moved checked_at back to %s", d.CheckedAt)
+	}
+}
+
+// Captures made before the archived copy take their place in the
+// history, in capture order: each kept when its content differs from the
+// versions around it; the current version stays current.
+func TestPutDocument_EarlierCapturesInCaptureOrder(t *testing.T) {
+	db := mustOpen(t)
+	at := func(y int) time.Time { return time.Date(y, 6, 1, 0, 0, 0, 0, time.UTC) }
+	if _, err := db.PutDocument(doc{id: 1, title: "E"}.fetched(), 0); err != nil { // live, now
+		t.Fatal(err)
+	}
+	steps := []struct {
+		year  int
+		title string
+		want  store.Outcome
+	}{
+		{2015, "A", store.OutcomeEarlier},   // A E
+		{2019, "C", store.OutcomeEarlier},   // A C E
+		{2017, "B", store.OutcomeEarlier},   // A B C E
+		{2016, "A", store.OutcomeUnchanged}, // the same as the version before
+		{2018, "C", store.OutcomeUnchanged}, // the same as the version after
+		{2014, "E", store.OutcomeEarlier},   // E A B C E: the text went back
+	}
+	for _, st := range steps {
+		got, err := db.PutDocument(waybackCopy(doc{id: 1, title: st.title}, at(st.year)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != st.want {
+			t.Errorf("%d %s: %s, want %s", st.year, st.title, got, st.want)
+		}
+	}
+	vs, err := db.Versions("en", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, v := range vs {
+		titles = append(titles, v.Record.Title)
+	}
+	if got := strings.Join(titles, " "); got != "E A B C E" {
+		t.Errorf("versions %q, want %q", got, "E A B C E")
+	}
+	d := mustDoc(t, db, "en", 1)
+	if d.Source != "" || d.Versions != 5 {
+		t.Errorf("current %+v: want the live copy, 5 versions", d)
+	}
+	cur, _ := db.Record("en", 1, 0)
+	if cur.Source != record.SourceLive {
+		t.Errorf("current record source %q", cur.Source)
 	}
 }

@@ -226,6 +226,8 @@ func printStats(w io.Writer, rep *statsReport) {
 		}
 		if h.Robots != nil {
 			line += fmt.Sprintf(" robots.txt %d fetched %s", h.Robots.Status, h.Robots.FetchedAt.Format(time.DateTime))
+		} else if !h.LastRequest.IsZero() {
+			line += " last request " + h.LastRequest.Format(time.DateTime)
 		}
 		fmt.Fprintln(w, line)
 	}

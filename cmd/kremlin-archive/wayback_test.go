@@ -238,10 +238,22 @@ func TestWayback_Only_NeverContactsLive(t *testing.T) {
 // among its captures, oldest first; captures that differ only in the
 // template (scripts, footer) add none.
 func TestWayback_HistoryImportsEveryContent(t *testing.T) {
+	for _, first := range []string{"", "crawl"} {
+		t.Run("after="+first, func(t *testing.T) { testHistory(t, first) })
+	}
+}
+
+// testHistory imports the history into an empty archive, or (first =
+// "crawl") into one that holds the newest capture of each document
+// already: the earlier captures then take their places before it.
+func testHistory(t *testing.T, first string) {
 	site := fakesite.New(fakesite.Options{N: 150, Seed: 74})
 	wb, wsrv := startWayback(t, fakesite.WaybackOptions{Sites: []*fakesite.Site{site}, Seed: 8, MaxRows: 100})
 	drop := startDrop(t)
 	e := newEnv(t, []siteConf{{lang: "en", base: drop.URL}}, waybackYAML("never", wsrv.URL))
+	if first != "" {
+		e.mustRun(ExitOK, first, "--wayback", "only")
+	}
 	e.mustRun(ExitOK, "backfill", "--wayback", "only", "--history")
 	multi, noise := 0, 0
 	e.inspect(func(db *store.DB) {
