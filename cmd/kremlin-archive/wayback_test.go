@@ -111,7 +111,7 @@ func checkWaybackArchive(t testing.TB, e *env, wb *fakesite.Wayback, lang string
 // the same run; the next run goes straight to the Wayback Machine and
 // asks only for new captures.
 func TestWayback_LiveDown_CrawlFillsTheArchive(t *testing.T) {
-	en, ru := fakesite.GeneratePair(260, 200, 120, 71)
+	en, ru := fakesite.GeneratePair(160, 120, 80, 71)
 	siteEN := fakesite.New(fakesite.Options{Lang: "en", Docs: en})
 	siteRU := fakesite.New(fakesite.Options{Lang: "ru", Docs: ru})
 	// 150 rows per CDX answer: the walks page with resume keys.
@@ -247,8 +247,8 @@ func TestWayback_HistoryImportsEveryContent(t *testing.T) {
 // "crawl") into one that holds the newest capture of each document
 // already: the earlier captures then take their places before it.
 func testHistory(t *testing.T, first string) {
-	site := fakesite.New(fakesite.Options{N: 150, Seed: 74})
-	wb, wsrv := startWayback(t, fakesite.WaybackOptions{Sites: []*fakesite.Site{site}, Seed: 8, MaxRows: 100})
+	site := fakesite.New(fakesite.Options{N: 90, Seed: 74})
+	wb, wsrv := startWayback(t, fakesite.WaybackOptions{Sites: []*fakesite.Site{site}, Seed: 8, MaxRows: 60})
 	drop := startDrop(t)
 	e := newEnv(t, []siteConf{{lang: "en", base: drop.URL}}, waybackYAML("never", wsrv.URL))
 	if first != "" {
