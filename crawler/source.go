@@ -19,11 +19,15 @@ import (
 type source interface {
 	// name is record.SourceLive or record.SourceWayback.
 	name() string
-	// walk discovers the documents of one listing section. The live source
-	// fetches them as it goes; the Wayback source only records them (the
-	// captures of a document come from several parts of the index) and
-	// the worker fetches them after every walk.
-	walk(ctx context.Context, site Site, section string) error
+	// discover finds the documents of the site's listing sections and
+	// puts them in the frontier. The live source walks each listing and
+	// fetches the documents as it goes; the Wayback source walks its
+	// index once for all the sections of the host and only records what it
+	// finds (the captures of a document come from several parts of the
+	// index): the worker fetches them afterwards. A section that cannot be
+	// walked now is a *ListingError or *CDXError among the errors
+	// returned; any other error stops the source.
+	discover(ctx context.Context, site Site) error
 	// fetch archives one pending document, or records why it could not
 	// (the document stays pending). It returns an error only when the
 	// source or the run must stop.
@@ -36,8 +40,24 @@ type liveSource struct{ w *worker }
 
 func (s liveSource) name() string { return record.SourceLive }
 
-func (s liveSource) walk(ctx context.Context, site Site, section string) error {
-	return s.w.walk(ctx, site, section)
+func (s liveSource) discover(ctx context.Context, site Site) error {
+	w := s.w
+	var sectionErrs []error
+	for _, section := range site.Sections {
+		err := w.walk(ctx, site, section)
+		var le *ListingError
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrDisallowed):
+			w.g.log.Warn("robots.txt disallows the listing; section skipped", "lang", site.Lang, "section", section, "err", err)
+		case errors.As(err, &le):
+			w.g.log.Warn("listing walk stopped; it resumes on the next run", "lang", site.Lang, "section", section, "err", err)
+			sectionErrs = append(sectionErrs, err)
+		default:
+			return err
+		}
+	}
+	return errors.Join(sectionErrs...)
 }
 
 func (s liveSource) fetch(ctx context.Context, site Site, p *store.Pending) error {
@@ -74,8 +94,8 @@ func (w *worker) runSite(ctx context.Context, site Site, liveErr error) error {
 }
 
 // crawlFrom runs one site on src: the frontier documents that are due,
-// then each listing section. The Wayback source walks every section of
-// the index first and then fetches what it found.
+// then the discovery of new ones. The Wayback source discovers first and
+// then fetches what it found.
 func (w *worker) crawlFrom(ctx context.Context, src source, site Site) error {
 	if src.name() == record.SourceLive {
 		if w.ro.Mode == ModeBackfill && !w.ro.ranged() {
@@ -90,31 +110,21 @@ func (w *worker) crawlFrom(ctx context.Context, src source, site Site) error {
 			return err
 		}
 	}
-	var sectionErrs []error
-	for _, section := range site.Sections {
-		err := src.walk(ctx, site, section)
-		var le *ListingError
-		var ce *CDXError
-		switch {
-		case err == nil:
-		case errors.Is(err, ErrDisallowed):
-			w.g.log.Warn("robots.txt disallows the listing; section skipped", "lang", site.Lang, "section", section, "err", err)
-		case errors.As(err, &le):
-			w.g.log.Warn("listing walk stopped; it resumes on the next run", "lang", site.Lang, "section", section, "err", err)
-			sectionErrs = append(sectionErrs, err)
-		case errors.As(err, &ce):
-			w.g.log.Warn("walk of the Wayback Machine's index stopped; it resumes on the next run", "lang", site.Lang, "section", section, "err", err)
-			sectionErrs = append(sectionErrs, err)
-		default:
-			return err
-		}
+	err := src.discover(ctx, site)
+	var le *ListingError
+	var ce *CDXError
+	if err != nil && !errors.As(err, &le) && !errors.As(err, &ce) {
+		return err
+	}
+	if ce != nil {
+		w.g.log.Warn("walk of the Wayback Machine's index stopped; it resumes on the next run", "lang", site.Lang, "err", ce)
 	}
 	if src.name() == record.SourceWayback {
-		if err := w.drain(ctx, src, site); err != nil {
-			return err
+		if derr := w.drain(ctx, src, site); derr != nil {
+			return derr
 		}
 	}
-	return errors.Join(sectionErrs...)
+	return err
 }
 
 // defaultProbeEvery is how long a live host that gave no answer is left

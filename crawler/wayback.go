@@ -100,20 +100,14 @@ type cdxRow struct {
 // needs, so that rows stay small.
 var cdxFields = []string{"urlkey", "timestamp", "original", "statuscode", "digest", "length"}
 
-// docURLKeyFilter keeps the captures whose URL ends like a document page
-// (…/<number>, …/<number>/print): listings, by-date pages, feeds and tabs
-// are left out by the server. The server matches the whole key, as Java's
-// Matcher.matches does; "+" is avoided because the server URL-decodes the
-// filter once more (a "+" would become a space).
-const docURLKeyFilter = "urlkey:.*/[0-9][0-9]*(/print)?/?"
-
 // cdxQuery is one batch of a CDX walk.
 type cdxQuery struct {
-	Prefix    string // url=, e.g. en.kremlin.ru/events/president/news/
+	Prefix    string // url=, e.g. en.kremlin.ru/events/president/
 	From      string // from=, a timestamp prefix ("" = every capture)
 	ResumeKey string
 	Limit     int
 	Fields    []string // fl= (default cdxFields)
+	Filter    string   // a filter= besides statuscode:200 ("" = none)
 	NoFilter  bool     // no filters, no collapse (probes)
 }
 
@@ -129,7 +123,9 @@ func (a *archive) cdxURL(q cdxQuery) *url.URL {
 	v.Set("fl", strings.Join(fields, ","))
 	if !q.NoFilter {
 		v.Add("filter", "statuscode:200")
-		v.Add("filter", docURLKeyFilter)
+		if q.Filter != "" {
+			v.Add("filter", q.Filter)
+		}
 		// Adjacent captures of one URL with the same payload digest are
 		// byte for byte the same page: one of them is enough.
 		v.Set("collapse", "digest")
@@ -152,12 +148,12 @@ func (a *archive) cdxURL(q cdxQuery) *url.URL {
 // CDXError is a CDX call that failed: the walk stops there and resumes
 // from the same batch on the next run.
 type CDXError struct {
-	Lang, Section, Prefix string
-	Err                   error
+	Lang, Prefix string
+	Err          error
 }
 
 func (e *CDXError) Error() string {
-	return fmt.Sprintf("Wayback Machine index (CDX) for %s/%s (url=%s): %v", e.Lang, e.Section, e.Prefix, e.Err)
+	return fmt.Sprintf("Wayback Machine index (CDX) for %s (url=%s): %v", e.Lang, e.Prefix, e.Err)
 }
 func (e *CDXError) Unwrap() error { return e.Err }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -186,16 +187,66 @@ func TestGroupCaptures(t *testing.T) {
 		row("http://kremlin.ru/events/president/news/400", "200", ""),                // no length: tried
 		{Timestamp: "2020", Original: "http://kremlin.ru/events/president/news/500", Status: "200"},
 	}
-	found := s.group(rows, site, "news")
+	site.Sections = []string{"news"}
+	found := s.group(rows, site)
 	got := map[int64]int{}
 	for _, f := range found {
 		got[f.ID] = len(f.Captures)
-		if f.URL != fmt.Sprintf("/events/president/news/%d", f.ID) {
-			t.Errorf("%d: frontier URL %q", f.ID, f.URL)
+		if f.URL != fmt.Sprintf("/events/president/news/%d", f.ID) || f.Section != "news" {
+			t.Errorf("%d: frontier URL %q, section %q", f.ID, f.URL, f.Section)
 		}
 	}
 	if fmt.Sprint(got) != "map[100:3 400:1]" {
 		t.Errorf("documents found: %v, want 100 (3 captures) and 400", got)
+	}
+
+	// One walk covers every section; the longest that matches names the
+	// document's listing.
+	site.Sections = []string{"news", "transcripts", "transcripts/speeches"}
+	found = s.group([]cdxRow{
+		row("http://kremlin.ru/events/president/transcripts/600", "200", ""),
+		row("http://kremlin.ru/events/president/transcripts/speeches/700", "200", ""),
+		row("http://kremlin.ru/events/president/news/800", "200", ""),
+		row("http://kremlin.ru/events/president/letters/900", "200", ""),
+	}, site)
+	sections := map[int64]string{}
+	for _, f := range found {
+		sections[f.ID] = f.Section
+	}
+	if fmt.Sprint(sections) != "map[600:transcripts 700:transcripts/speeches 800:news]" {
+		t.Errorf("sections: %v", sections)
+	}
+}
+
+func TestSectionFilterAndRoots(t *testing.T) {
+	site := Site{Lang: "en", Sections: []string{"news", "transcripts/speeches", "acts/news"}}
+	f := sectionFilter(site)
+	if strings.Contains(f, "+") {
+		t.Errorf("filter %q has a +, which the server decodes into a space", f)
+	}
+	re := regexp.MustCompile("^(?:" + strings.TrimPrefix(f, "urlkey:") + ")$")
+	for key, want := range map[string]bool{
+		"ru,kremlin,en)/events/president/news/63953":                 true,
+		"ru,kremlin,en)/events/president/news/63953/print":           true,
+		"ru,kremlin,en)/events/president/transcripts/speeches/63953": true,
+		"ru,kremlin,en)/acts/news/80518":                             true,
+		"ru,kremlin,en)/events/president/transcripts/63953":          false, // not a configured section
+		"ru,kremlin,en)/events/president/news/page/2":                true,  // kept by the server, dropped by group
+		"ru,kremlin,en)/events/president/news/63953/photos":          false,
+		"ru,kremlin,en)/events/president/news/by-date/19.10.2017":    false,
+		"ru,kremlin,en)/events/president/news":                       false,
+		"ru,kremlin,en)/events/president/trips/48894":                false,
+	} {
+		if got := re.MatchString(key); got != want {
+			t.Errorf("filter on %s: %v, want %v", key, got, want)
+		}
+	}
+	roots := map[string]bool{}
+	for _, sec := range site.Sections {
+		roots[sectionRoot(sec)] = true
+	}
+	if fmt.Sprint(roots) != "map[/acts/news/:true /events/president/:true]" {
+		t.Errorf("roots %v", roots)
 	}
 }
 

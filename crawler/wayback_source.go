@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,18 +42,18 @@ const maxEmptyBatches = 50
 // are made, and a run restarted at once has nothing new to learn.
 const minWalkInterval = 30 * time.Minute
 
-// walk discovers the documents of one listing section in the CDX index:
-// every capture under <host>/events/president/<section>/ whose URL is a
-// document page the first time, later only the captures made since
-// shortly before the last walk that ended (the documents found earlier
-// are in the archive or in the frontier with their captures). Each batch
-// of captures is recorded in the frontier in the same transaction as the
-// walk's position (the resume key), so a run stopped at any moment
-// resumes with the batch it was asking for, and an interrupted walk is
-// finished before a new one starts.
-func (s *waybackSource) walk(ctx context.Context, site Site, section string) error {
+// discover walks the CDX index for the documents of every listing section
+// of site at once: one query per URL prefix (<host>/events/president/,
+// www.<host>/… when the server files www. apart), listing the captures of
+// document pages of the configured sections; the first time every
+// capture, later only those made since shortly before the last walk that
+// ended. Each batch of captures is recorded in the frontier in the same
+// transaction as the walk's position (the resume key), so a run stopped
+// at any moment resumes with the batch it was asking for, and an
+// interrupted walk is finished before a new one starts.
+func (s *waybackSource) discover(ctx context.Context, site Site) error {
 	w := s.w
-	st, err := w.c.db.SectionState(site.Lang, section)
+	st, err := w.c.db.SectionState(site.Lang, store.WaybackSection)
 	if err != nil {
 		return err
 	}
@@ -66,7 +67,7 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 		cur = ws.History
 	}
 	now := time.Now().UTC()
-	log := w.g.log.With("lang", site.Lang, "section", section, "source", record.SourceWayback)
+	log := w.g.log.With("lang", site.Lang, "source", record.SourceWayback)
 	if cur == nil {
 		complete, since := ws.Complete, ws.CompleteFrom
 		if history {
@@ -76,7 +77,7 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 			log.Debug("the Wayback Machine's index was walked moments ago; not asking again", "last_walk", ws.LastWalk)
 			return nil
 		}
-		prefixes, err := s.prefixes(ctx, site, section, ws)
+		prefixes, err := s.prefixes(ctx, site, ws)
 		if err != nil {
 			return err
 		}
@@ -94,7 +95,7 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 		if from != "" {
 			what = "walking the Wayback Machine's index for new captures"
 		}
-		log.Info(what, "prefix", cur.Prefix, "from", from, "history", history)
+		log.Info(what, "prefix", cur.Prefix, "sections", site.Sections, "from", from, "history", history)
 	} else {
 		log.Info("resuming the walk of the Wayback Machine's index", "prefix", cur.Prefix, "batches", cur.Batches, "documents", cur.Documents)
 	}
@@ -107,7 +108,8 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		rows, next, err := s.a.cdxBatch(ctx, cdxQuery{Prefix: cur.Prefix, From: cur.From, ResumeKey: cur.ResumeKey, Limit: s.a.limit})
+		q := cdxQuery{Prefix: cur.Prefix, From: cur.From, ResumeKey: cur.ResumeKey, Limit: s.a.limit, Filter: sectionFilter(site)}
+		rows, next, err := s.a.cdxBatch(ctx, q)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -115,16 +117,16 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 			if hostStopped(err) {
 				return err
 			}
-			return &CDXError{Lang: site.Lang, Section: section, Prefix: cur.Prefix, Err: err}
+			return &CDXError{Lang: site.Lang, Prefix: cur.Prefix, Err: err}
 		}
 		if len(rows) == 0 && next != "" {
 			if empty++; empty > maxEmptyBatches || next == cur.ResumeKey {
-				return &CDXError{Lang: site.Lang, Section: section, Prefix: cur.Prefix, Err: fmt.Errorf("the index keeps answering without captures (resume key %q)", next)}
+				return &CDXError{Lang: site.Lang, Prefix: cur.Prefix, Err: fmt.Errorf("the index keeps answering without captures (resume key %q)", next)}
 			}
 		} else {
 			empty = 0
 		}
-		found := s.group(rows, site, section)
+		found := s.group(rows, site)
 		cur.Batches++
 		cur.Rows += len(rows)
 		cur.Documents += len(found)
@@ -148,7 +150,7 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 				}
 			}
 		}
-		res, err := w.c.db.RecordCaptures(site.Lang, section, found, history, merge, time.Now(), st, w.ro.RunID)
+		res, err := w.c.db.RecordCaptures(site.Lang, site.Sections[0], found, history, merge, time.Now(), st, w.ro.RunID)
 		if err != nil {
 			return err
 		}
@@ -160,20 +162,29 @@ func (s *waybackSource) walk(ctx context.Context, site Site, section string) err
 	}
 }
 
-// prefixes are the url= values of a section's walk: <host>/events/
-// president/<section>/ on the record host of site, and for a bare domain
-// (kremlin.ru) www.<host> too when the CDX server files its captures
-// apart. The Internet Archive folds www. into the same key, so one walk
-// covers both; another server is asked once, with a one-row query.
-func (s *waybackSource) prefixes(ctx context.Context, site Site, section string, ws *store.WaybackWalk) ([]string, error) {
+// prefixes are the url= values of a site's walk: the paths above the
+// configured sections on the record host (en.kremlin.ru/events/president/
+// for news and transcripts), and for a bare domain (kremlin.ru) the same
+// on www.<host> when the CDX server files its captures apart. The
+// Internet Archive folds www. into the same key, so one walk covers both;
+// another server is asked once (a one-row query) and its answer kept.
+func (s *waybackSource) prefixes(ctx context.Context, site Site, ws *store.WaybackWalk) ([]string, error) {
 	host := strings.ToLower(recordHost(site))
-	path := strings.TrimPrefix(kremlin.ListingPath(section, 1), "/") + "/"
-	out := []string{host + "/" + path}
+	var roots []string
+	for _, sec := range site.Sections {
+		if r := sectionRoot(sec); !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+	var out []string
+	for _, r := range roots {
+		out = append(out, host+r)
+	}
 	if strings.Count(host, ".") != 1 {
 		return out, nil
 	}
 	if ws.WWW == "" {
-		www := "www." + host + "/" + path
+		www := "www." + out[0]
 		rows, _, err := s.a.cdxBatch(ctx, cdxQuery{Prefix: www, Limit: 1, Fields: []string{"urlkey", "original"}, NoFilter: true})
 		if err != nil {
 			if ctx.Err() != nil {
@@ -182,7 +193,7 @@ func (s *waybackSource) prefixes(ctx context.Context, site Site, section string,
 			if hostStopped(err) {
 				return nil, err
 			}
-			return nil, &CDXError{Lang: site.Lang, Section: section, Prefix: www, Err: err}
+			return nil, &CDXError{Lang: site.Lang, Prefix: www, Err: err}
 		}
 		ws.WWW = "folded"
 		if len(rows) > 0 && strings.Contains(rows[0].URLKey, ",www") {
@@ -190,9 +201,35 @@ func (s *waybackSource) prefixes(ctx context.Context, site Site, section string,
 		}
 	}
 	if ws.WWW == "separate" {
-		out = append(out, "www."+out[0])
+		for _, r := range roots {
+			out = append(out, "www."+host+r)
+		}
 	}
 	return out, nil
+}
+
+// sectionRoot is the path a section's documents lie under, up to the
+// section: /events/president/ for news, transcripts, transcripts/speeches;
+// /acts/news/ for a section named from the root.
+func sectionRoot(section string) string {
+	p := kremlin.ListingPath(section, 1)
+	if rest, ok := strings.CutPrefix(p, "/events/president/"); ok && rest != "" {
+		return "/events/president/"
+	}
+	return p + "/"
+}
+
+// sectionFilter is the CDX filter keeping the captures of document pages
+// (…/<number>, …/<number>/print) of site's sections: listings, by-date
+// pages, feeds, tabs and other sections are left out by the server. The
+// server matches the whole key (Java's Matcher.matches); "+" is avoided
+// because it URL-decodes the filter once more (a "+" would become a space).
+func sectionFilter(site Site) string {
+	var alts []string
+	for _, sec := range site.Sections {
+		alts = append(alts, regexp.QuoteMeta(strings.Trim(kremlin.ListingPath(sec, 1), "/")))
+	}
+	return "urlkey:.*/(" + strings.Join(alts, "|") + ")/(.*/)?[0-9][0-9]*(/print)?/?"
 }
 
 // recordHost is the host of the URLs records name for site: the real
@@ -208,11 +245,11 @@ func recordHost(site Site) string {
 // group turns a batch of index rows into documents with their captures:
 // only 200 captures of document pages (by the parser's ID rules: http
 // and https, :80, www., any section path and /print are one document;
-// tab pages and listings are not documents) on the site's host, under
-// the section walked.
-func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.FoundDoc {
+// tab pages and listings are not documents) on the site's host, under one
+// of its sections (the longest that matches names the document's
+// listing).
+func (s *waybackSource) group(rows []cdxRow, site Site) []store.FoundDoc {
 	host := recordHost(site)
-	under := kremlin.ListingPath(section, 1) + "/"
 	byID := map[int64]int{}
 	var out []store.FoundDoc
 	for _, r := range rows {
@@ -227,7 +264,8 @@ func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.
 			continue
 		}
 		h := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
-		if h != host || !strings.HasPrefix(u.Path, under) || isTabPath(r.Original) {
+		section := sectionOf(u.Path, site.Sections)
+		if h != host || section == "" || isTabPath(r.Original) {
 			continue
 		}
 		id, ok := kremlin.DocumentID(r.Original)
@@ -243,7 +281,7 @@ func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.
 		if !seen {
 			i = len(out)
 			byID[id] = i
-			out = append(out, store.FoundDoc{ID: id, URL: documentURLPath(u.Path)})
+			out = append(out, store.FoundDoc{ID: id, URL: documentURLPath(u.Path), Section: section})
 		}
 		out[i].Captures = append(out[i].Captures, c)
 	}
@@ -255,6 +293,18 @@ func (s *waybackSource) group(rows []cdxRow, site Site, section string) []store.
 // template alone is over 20 KB, the smallest page seen 27 KB. Smaller
 // captures under status 200 are anti-bot, maintenance or error pages.
 const minCaptureLength = 2048
+
+// sectionOf is the longest of sections whose listing path p lies under
+// ("" when none).
+func sectionOf(p string, sections []string) string {
+	best := ""
+	for _, sec := range sections {
+		if strings.HasPrefix(p, kremlin.ListingPath(sec, 1)+"/") && len(sec) > len(best) {
+			best = sec
+		}
+	}
+	return best
+}
 
 // documentURLPath is the path of the document page itself: without
 // /print and a trailing slash.

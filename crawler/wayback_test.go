@@ -230,7 +230,7 @@ func TestWayback_RussianHostWithAndWithoutWWW(t *testing.T) {
 			if separate != (wwwWalks > 0) {
 				t.Errorf("%d CDX calls walked www.kremlin.ru", wwwWalks)
 			}
-			st, _ := e.db.SectionState("ru", "news")
+			st, _ := e.db.SectionState("ru", store.WaybackSection)
 			want := map[bool]string{false: "folded", true: "separate"}[separate]
 			if st.Wayback == nil || st.Wayback.WWW != want {
 				t.Errorf("remembered %+v, want %s", st.Wayback, want)

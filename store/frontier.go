@@ -265,8 +265,15 @@ func (db *DB) Known(lang string, ids []int64) (map[int64]bool, error) {
 type FoundDoc struct {
 	ID       int64
 	URL      string // root-relative path of the document page
+	Section  string // the listing section its URL lies in ("" = RecordCaptures' section)
 	Captures []WaybackCapture
 }
+
+// WaybackSection is the name under which SectionState keeps the walk of
+// the Wayback Machine's index of a language's host: one walk covers all
+// its listing sections.
+const WaybackSection = "@wayback"
+
 
 // CaptureMerge combines the captures a frontier entry holds with newly
 // found ones and returns those to keep, in the order to try them. It
@@ -276,8 +283,8 @@ type CaptureMerge func(have, add []WaybackCapture) []WaybackCapture
 // RecordCaptures records one batch of the Wayback Machine's CDX index in
 // one transaction, as RecordListing does a listing page: documents not
 // archived join the frontier with their captures (or add them to their
-// frontier entry), archived ones remember the section, and the section's
-// state (the CDX cursor) is saved. With history, archived documents are
+// frontier entry), archived ones remember their section (FoundDoc.Section,
+// else section), and state (the walk's CDX cursor) is saved. With history, archived documents are
 // queued too, with every capture: each one is kept as a version, in
 // capture order, when its content differs from the versions around it.
 func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history bool, merge CaptureMerge, now time.Time, state *SectionState, runID uint64) (*ListingResult, error) {
@@ -307,6 +314,10 @@ func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history boo
 				}
 			}
 			add := f.Captures
+			section := section
+			if f.Section != "" {
+				section = f.Section
+			}
 			switch {
 			case queued:
 				res.Queued++

@@ -189,6 +189,10 @@ func printStats(w io.Writer, rep *statsReport) {
 
 	fmt.Fprintln(w, "\nListings:")
 	for _, st := range rep.Listings {
+		if st.Section == store.WaybackSection {
+			fmt.Fprintf(w, "  %s, Wayback Machine index:%s\n", st.Lang, strings.TrimPrefix(waybackWalkLine(st.Wayback), ";"))
+			continue
+		}
 		state := "never walked to the end"
 		if st.Complete {
 			state = "complete since " + st.CompletedAt.Format(time.DateTime)
@@ -203,7 +207,6 @@ func printStats(w io.Writer, rep *statsReport) {
 		if st.Ranged != nil {
 			line += fmt.Sprintf("; backfill %s..%s in progress at page %d", st.Ranged.From, st.Ranged.To, st.Ranged.Page)
 		}
-		line += waybackWalkLine(st.Wayback)
 		if !st.LastWalk.IsZero() {
 			line += "; last walked " + st.LastWalk.Format(time.DateTime)
 		}
@@ -392,13 +395,13 @@ func waybackWalkLine(ws *store.WaybackWalk) string {
 	}
 	line := ""
 	if ws.Complete {
-		line += fmt.Sprintf("; Wayback index walked (%d documents, last %s)", ws.Documents, ws.LastWalk.Format(time.DateTime))
+		line += fmt.Sprintf("; walked (%d documents, last %s)", ws.Documents, ws.LastWalk.Format(time.DateTime))
 	}
 	if c := ws.Cursor; c != nil {
-		line += fmt.Sprintf("; Wayback index walk in progress (%s, %d batches, %d documents so far)", c.Prefix, c.Batches, c.Documents)
+		line += fmt.Sprintf("; walk in progress (%s, %d batches, %d documents so far)", c.Prefix, c.Batches, c.Documents)
 	}
 	if c := ws.History; c != nil {
-		line += fmt.Sprintf("; Wayback history walk in progress (%s, %d batches, %d documents so far)", c.Prefix, c.Batches, c.Documents)
+		line += fmt.Sprintf("; history walk in progress (%s, %d batches, %d documents so far)", c.Prefix, c.Batches, c.Documents)
 	}
 	return line
 }
