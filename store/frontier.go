@@ -274,7 +274,6 @@ type FoundDoc struct {
 // its listing sections.
 const WaybackSection = "@wayback"
 
-
 // CaptureMerge combines the captures a frontier entry holds with newly
 // found ones and returns those to keep, in the order to try them. It
 // never sees a rejected capture.
