@@ -17,7 +17,7 @@ var (
 // PutSpeakerTable stores the encoded speaker alias table, replacing any
 // earlier one.
 func (db *DB) PutSpeakerTable(b []byte) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists(bAnalysis)
 		if err != nil {
 			return err
@@ -30,7 +30,7 @@ func (db *DB) PutSpeakerTable(b []byte) error {
 // archive has none yet.
 func (db *DB) SpeakerTable() ([]byte, error) {
 	var out []byte
-	err := safeView(db.bolt, func(tx *bolt.Tx) error {
+	err := db.safeView(func(tx *bolt.Tx) error {
 		bk := tx.Bucket(bAnalysis)
 		if bk == nil {
 			return nil

@@ -2,9 +2,13 @@ package store_test
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
@@ -49,6 +53,7 @@ func BenchmarkPutDocument(b *testing.B) {
 			id := int64(1000)
 			var rawBytes int64
 			b.ReportAllocs()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				id++
 				d := doc{id: id, body: pages[id%int64(len(pages))], date: "2024-05-06"}
@@ -60,10 +65,10 @@ func BenchmarkPutDocument(b *testing.B) {
 				}
 			}
 			n := float64(id - 1000)
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/n, "cpu_us/page")
 			after, _ := db.Storage()
 			b.ReportMetric(float64(rawBytes)/n, "body_B/page")
 			b.ReportMetric(float64(after.StoredBytes-before.StoredBytes)/n, "stored_B/page")
-			b.ReportMetric(float64(after.RecordBytes-before.RecordBytes)/n, "record_B/page")
 			b.ReportMetric(float64(db.Size()-sizeBefore)/n, "file_B/page")
 			b.SetBytes(int64(len(pages[0])))
 		})
@@ -106,4 +111,69 @@ func BenchmarkScan(b *testing.B) {
 			b.ReportMetric(float64(seen), "matched")
 		})
 	}
+}
+
+// BenchmarkRawResponse reads random documents' raw pages one at a time,
+// as `show ID --raw` does: a fresh read-only DB per document (no cache),
+// the page decompressed from its pack. With KA_BENCH_DB it reads that
+// archive (.ci/bench-backfill sets it); otherwise a 3,000-document one.
+//
+//	go test ./store -run '^$' -bench RawResponse -benchtime 300x
+func BenchmarkRawResponse(b *testing.B) {
+	path := os.Getenv("KA_BENCH_DB")
+	if path == "" {
+		db := mustOpen(b, withDictAfter(20))
+		pages := benchPages(64)
+		for id := int64(1); id <= 3000; id++ {
+			if _, err := db.PutDocument(doc{id: id, body: pages[id%64]}.fetched(), 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		path = db.Path()
+		db.Close()
+	}
+	db, err := store.Open(path, &store.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var keys []store.Doc
+	db.ScanDocs(func(d *store.Doc) error { keys = append(keys, *d); return nil })
+	db.Close()
+	if len(keys) == 0 {
+		b.Fatal("empty archive")
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	var bytes int64
+	var opening, reading time.Duration
+	cpu0 := cpuTime()
+	for b.Loop() {
+		d := keys[r.IntN(len(keys))]
+		t0 := time.Now()
+		db, err := store.Open(path, &store.Options{ReadOnly: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		raw, err := db.RawResponse(d.Lang, d.ID, 0)
+		if err != nil || raw == nil {
+			b.Fatalf("%s/%d: %v", d.Lang, d.ID, err)
+		}
+		reading += time.Since(t1)
+		opening += t1.Sub(t0)
+		bytes += int64(len(raw.Body))
+		db.Close()
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/doc")
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu_ms/doc")
+	b.ReportMetric(float64(opening.Microseconds())/float64(b.N)/1000, "open_ms")
+	b.ReportMetric(float64(reading.Microseconds())/float64(b.N)/1000, "read_ms")
+	b.ReportMetric(float64(bytes)/float64(b.N), "body_B/doc")
+}
+
+// cpuTime is the CPU time (user + system) of this process so far: on a
+// shared machine it says more than the wall clock.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -302,7 +302,7 @@ func checkCrashArchive(t *testing.T, path string, prevDocs int) int {
 		t.Errorf("run ledger counts %d new, %d updated; the archive holds %d documents, %d updates", news, updated, len(docs), updates)
 	}
 	if db.CurrentDict("en") != 0 {
-		if bd := db.RawBlobDicts("en"); len(bd) > 1 {
+		if bd := db.PackDicts("en"); len(bd) > 1 {
 			t.Logf("blobs by dictionary after the kill: %v (a kill during recompression leaves a mix)", bd)
 		}
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -48,6 +49,9 @@ type Doc struct {
 
 	FirstFetchedAt time.Time `json:"first_fetched_at"`
 	CheckedAt      time.Time `json:"checked_at"` // last fetch, changed or not
+
+	locs    []loc // where each version is stored (schema 2), oldest first
+	schema1 bool  // read from a schema-1 entry: versions in the raw and records buckets
 }
 
 // Pending is a document discovered in a listing and not yet archived (or
@@ -149,6 +153,9 @@ var ErrBadInput = errors.New("bad input")
 // sequence, the removal of its pending entry and the run's counters
 // (run 0 = none). When the content is the same as the current version,
 // nothing but the bookkeeping changes (OutcomeUnchanged).
+//
+// Two steps, kept apart: decideVersion says whether the fetch is a new
+// version (the archive's policy), addVersion stores one (the layout).
 func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 	rec := f.Record
 	if rec == nil || f.Raw == nil || rec.ID <= 0 {
@@ -171,88 +178,37 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		return 0, err
 	}
 	// Compress outside the write transaction.
-	rawBlob := db.codec.encode(marshalRaw(f.Raw), db.codec.currentDict(rec.Lang))
-	recBlob := db.codec.encode(recJSON, noDict)
-
+	head := f.Raw.Head()
+	blob, err := db.stagedEntry(rec.Lang, rec.ID, recJSON, head, f.Raw.Body)
+	if err != nil {
+		return 0, err
+	}
 	var outcome Outcome
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bolt.Tx) error {
 		key := docKey(rec.Lang, rec.ID)
-		docs := tx.Bucket(bDocs)
-		var d Doc
-		exists, err := getJSON(docs, key, &d)
+		d, exists, err := getDoc(tx, rec.Lang, rec.ID)
 		if err != nil {
 			return err
 		}
 		if !exists {
-			d = Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
+			d = &Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
 		}
-		d.ListedIn = mergeSections(d.ListedIn, f.ListedIn)
-		d.CheckedAt = checkedAt(d.CheckedAt, f.Raw.FetchedAt, &stored)
-		pageMark := datePart(rec.Updated)
-		if pageMark == "" {
-			pageMark = f.ListedUpdated // the page has no stamp: trust the listing
+		var at int
+		if outcome, at, err = db.decideVersion(tx, d, f, &stored); err != nil {
+			return err
 		}
-		if f.ListedUpdated > pageMark {
-			// The page is older than its listing entry says: fetch it again
-			// on later runs, a few times, before taking the listing's word.
-			if d.StaleTries++; d.StaleTries >= maxStaleTries {
-				d.StaleFor, d.StaleTries = f.ListedUpdated, 0
+		size := len(recJSON) + len(head) + len(f.Raw.Body)
+		switch outcome {
+		case OutcomeEarlier:
+			if err := db.insertVersion(tx, d, at, blob, size); err != nil {
+				return err
 			}
-		} else {
-			d.StaleTries = 0
-		}
-		d.UpdateMark = maxDate(d.UpdateMark, pageMark)
-
-		var cur *record.Record
-		if exists && d.Versions > 0 {
-			if cur, err = db.getRecord(tx, rec.Lang, rec.ID, d.Versions); err != nil {
-				return fmt.Errorf("read current version of %s/%d: %w", rec.Lang, rec.ID, err)
-			}
-		}
-		outcome = versionOutcome(cur, &stored)
-		at := d.Versions + 1 // where a new version goes
-		if cur != nil && stored.Source == record.SourceWayback && capturedBefore(&stored, cur) {
-			// A capture made before the current version: its place in the
-			// history decides.
-			if at, outcome, err = db.earlierPlace(tx, rec.Lang, rec.ID, d.Versions, &stored); err != nil {
+		case OutcomeNew, OutcomeUpdated:
+			if err := db.addVersion(tx, d, f, blob, size); err != nil {
 				return err
 			}
 		}
-		if outcome == OutcomeEarlier {
-			if err := insertVersion(tx, rec.Lang, rec.ID, d.Versions, at, rawBlob, recBlob); err != nil {
-				return err
-			}
-			d.Versions++
-			// The current record is the same; its version count is not.
-			if err := bumpSeq(tx, &d, key); err != nil {
-				return err
-			}
-		}
-		if outcome == OutcomeNew || outcome == OutcomeUpdated {
-			d.Versions++
-			vk := verKey(rec.Lang, rec.ID, d.Versions)
-			if err := tx.Bucket(bRaw).Put(vk, rawBlob); err != nil {
-				return err
-			}
-			if err := tx.Bucket(bRecords).Put(vk, recBlob); err != nil {
-				return err
-			}
-			if err := bumpSeq(tx, &d, key); err != nil {
-				return err
-			}
-			d.FetchedAt = f.Raw.FetchedAt
-			d.Source, d.CapturedAt = docSource(&stored)
-			d.SourceURL = f.Raw.URL
-			d.RawSHA256 = rec.RawSHA256
-			d.RawSize = len(f.Raw.Body)
-			d.Title = rec.Title
-			d.Sections = rec.Sections
-			d.Date = ""
-			if rec.Date != nil {
-				d.Date = *rec.Date
-			}
-		}
-		if err := putJSON(docs, key, &d); err != nil {
+		if err := putDoc(tx, d); err != nil {
 			return err
 		}
 		if f.Pending != nil {
@@ -262,9 +218,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		} else if err := tx.Bucket(bPending).Delete(key); err != nil {
 			return err
 		}
-		// bbolt rewrites the last leaf of a bucket on every append, reading
-		// the previous blob through the map: count it.
-		db.touch(tx, 2*len(rawBlob)+4*costLookup)
+		db.touch(tx, len(blob)+4*costLookup)
 		return countRun(tx, runID, func(r *Run) {
 			switch outcome {
 			case OutcomeNew:
@@ -283,11 +237,52 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		return 0, fmt.Errorf("store %s/%d: %w", rec.Lang, rec.ID, err)
 	}
 	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+		if err := db.sealFull(rec.Lang); err != nil {
+			return outcome, fmt.Errorf("seal a pack of %s pages: %w", rec.Lang, err)
+		}
 		if err := db.maybeTrainDict(rec.Lang); err != nil {
 			return outcome, fmt.Errorf("train compression dictionary: %w", err)
 		}
 	}
 	return outcome, nil
+}
+
+// decideVersion updates the bookkeeping of d for a fetch of it (listings
+// it was seen in, update marks, stale tries) and says what the fetch is
+// (versionOutcome; for a Wayback capture made before the current version,
+// earlierPlace), and for OutcomeEarlier the place (1-based) of the new
+// version. stored is the record as it will be stored.
+func (db *DB) decideVersion(tx *bolt.Tx, d *Doc, f *Fetched, stored *record.Record) (Outcome, int, error) {
+	d.ListedIn = mergeSections(d.ListedIn, f.ListedIn)
+	d.CheckedAt = checkedAt(d.CheckedAt, f.Raw.FetchedAt, stored)
+	pageMark := datePart(stored.Updated)
+	if pageMark == "" {
+		pageMark = f.ListedUpdated // the page has no stamp: trust the listing
+	}
+	if f.ListedUpdated > pageMark {
+		// The page is older than its listing entry says: fetch it again
+		// on later runs, a few times, before taking the listing's word.
+		if d.StaleTries++; d.StaleTries >= maxStaleTries {
+			d.StaleFor, d.StaleTries = f.ListedUpdated, 0
+		}
+	} else {
+		d.StaleTries = 0
+	}
+	d.UpdateMark = maxDate(d.UpdateMark, pageMark)
+	var cur *record.Record
+	if d.Versions > 0 {
+		var err error
+		if cur, err = db.getRecord(tx, d, d.Versions); err != nil {
+			return 0, 0, fmt.Errorf("read current version of %s/%d: %w", d.Lang, d.ID, err)
+		}
+	}
+	outcome := versionOutcome(cur, stored)
+	if cur != nil && stored.Source == record.SourceWayback && capturedBefore(stored, cur) {
+		// A capture made before the current version: its place in the
+		// history decides.
+		return db.earlierPlace(tx, d, stored)
+	}
+	return outcome, d.Versions + 1, nil
 }
 
 // versionOutcome decides what a fetched copy is to the archive, given
@@ -318,15 +313,15 @@ func versionOutcome(cur, incoming *record.Record) Outcome {
 }
 
 // earlierPlace finds where a Wayback capture made before the current
-// version (of the n stored) belongs: after the last version captured no
-// later than it. When its content is that of the version before or after
-// that place, it adds nothing (OutcomeUnchanged); otherwise it is an
-// earlier version (OutcomeEarlier) to insert at the place returned.
-func (db *DB) earlierPlace(tx *bolt.Tx, lang string, id int64, n int, incoming *record.Record) (int, Outcome, error) {
+// version of d belongs: after the last version captured no later than
+// it. When its content is that of the version before or after that place,
+// it adds nothing (OutcomeUnchanged); otherwise it is an earlier version
+// (OutcomeEarlier) to insert at the place returned.
+func (db *DB) earlierPlace(tx *bolt.Tx, d *Doc, incoming *record.Record) (Outcome, int, error) {
 	at := 1
 	var prev, next *record.Record
-	for v := n; v >= 1; v-- {
-		r, err := db.getRecord(tx, lang, id, v)
+	for v := d.Versions; v >= 1; v-- {
+		r, err := db.getRecord(tx, d, v)
 		if err != nil {
 			return 0, 0, err
 		}
@@ -337,33 +332,9 @@ func (db *DB) earlierPlace(tx *bolt.Tx, lang string, id int64, n int, incoming *
 		next = r
 	}
 	if (prev != nil && record.SameContent(prev, incoming)) || (next != nil && record.SameContent(next, incoming)) {
-		return 0, OutcomeUnchanged, nil
+		return OutcomeUnchanged, 0, nil
 	}
-	return at, OutcomeEarlier, nil
-}
-
-// insertVersion stores a version at position at (1..n) of the n stored,
-// moving the versions from at on one place up, in one transaction. The
-// current version (the last) stays current.
-func insertVersion(tx *bolt.Tx, lang string, id int64, n, at int, rawBlob, recBlob []byte) error {
-	raws, recs := tx.Bucket(bRaw), tx.Bucket(bRecords)
-	for v := n; v >= at; v-- {
-		from, to := verKey(lang, id, v), verKey(lang, id, v+1)
-		for _, b := range []*bolt.Bucket{raws, recs} {
-			val := b.Get(from)
-			if val == nil {
-				return fmt.Errorf("%w: %s/%d version %d is missing", ErrCorrupt, lang, id, v)
-			}
-			if err := b.Put(to, append([]byte(nil), val...)); err != nil {
-				return err
-			}
-		}
-	}
-	vk := verKey(lang, id, at)
-	if err := raws.Put(vk, rawBlob); err != nil {
-		return err
-	}
-	return recs.Put(vk, recBlob)
+	return OutcomeEarlier, at, nil
 }
 
 // capturedBefore reports whether copy a was captured before copy b
@@ -412,36 +383,114 @@ func docSource(r *record.Record) (string, time.Time) {
 	return r.Source, t.UTC()
 }
 
-// bumpSeq gives the document a new change sequence number, replacing its
-// old entry in the changes index.
-func bumpSeq(tx *bolt.Tx, d *Doc, key []byte) error {
-	ch := tx.Bucket(bChanges)
-	if d.Seq != 0 {
-		if err := ch.Delete(u64(d.Seq)); err != nil {
-			return err
-		}
+// insertVersion stores an earlier version of d (its staged blob, raw size
+// size) at position at (1..Versions): the versions from at on move one
+// place up; the current version (the last) stays current, and the
+// document gets a new change number (its version count changed).
+func (db *DB) insertVersion(tx *bolt.Tx, d *Doc, at int, blob []byte, size int) error {
+	if d.schema1 || len(d.locs) != d.Versions || at < 1 || at > d.Versions {
+		return fmt.Errorf("%w: %s/%d: no place %d among %d versions (%d stored)", ErrCorrupt, d.Lang, d.ID, at, d.Versions, len(d.locs))
 	}
-	seq, err := ch.NextSequence()
+	l, err := db.stage(tx, d.Lang, blob, size)
 	if err != nil {
 		return err
 	}
+	d.locs = slices.Insert(d.locs, at-1, l)
+	d.Versions++
+	return bumpSeq(tx, d)
+}
+
+// addVersion stores a new current version of d: its staged blob (raw
+// size size) joins the open pack of its language, the bookkeeping takes
+// the version's fields, and the document gets a new change number.
+func (db *DB) addVersion(tx *bolt.Tx, d *Doc, f *Fetched, blob []byte, size int) error {
+	if d.schema1 {
+		return fmt.Errorf("%w: %s/%d is still in the schema-1 layout", ErrCorrupt, d.Lang, d.ID)
+	}
+	rec := f.Record
+	l, err := db.stage(tx, rec.Lang, blob, size)
+	if err != nil {
+		return err
+	}
+	d.Versions++
+	d.locs = append(d.locs, l)
+	if err := bumpSeq(tx, d); err != nil {
+		return err
+	}
+	d.FetchedAt = f.Raw.FetchedAt
+	d.Source, d.CapturedAt = docSource(rec)
+	d.SourceURL = f.Raw.URL
+	d.RawSHA256 = rec.RawSHA256
+	d.RawSize = len(f.Raw.Body)
+	d.Title = rec.Title
+	d.Sections = rec.Sections
+	d.Date = ""
+	if rec.Date != nil {
+		d.Date = *rec.Date
+	}
+	return nil
+}
+
+// bumpSeq gives the document the next change sequence number.
+func bumpSeq(tx *bolt.Tx, d *Doc) error {
+	m := tx.Bucket(bMeta)
+	seq := getU64(m, kSeq) + 1
 	d.Seq = seq
-	return ch.Put(u64(seq), key)
+	return m.Put(kSeq, u64(seq))
+}
+
+// getDoc reads the bookkeeping of a document inside tx.
+func getDoc(tx *bolt.Tx, lang string, id int64) (*Doc, bool, error) {
+	v := tx.Bucket(bDocs).Get(docKey(lang, id))
+	if v == nil {
+		return nil, false, nil
+	}
+	d, err := decodeDoc(lang, id, v)
+	return d, d != nil, err
+}
+
+// putDoc stores the bookkeeping of a document.
+func putDoc(tx *bolt.Tx, d *Doc) error {
+	if d.schema1 {
+		return fmt.Errorf("%w: %s/%d is still in the schema-1 layout", ErrCorrupt, d.Lang, d.ID)
+	}
+	b := tx.Bucket(bDocs)
+	key := docKey(d.Lang, d.ID)
+	b.FillPercent = fillFor(b, key)
+	return b.Put(key, encodeDoc(d))
+}
+
+// fillFor says how full bbolt should leave the pages it splits when key
+// is written. A backfill walks each listing newest first, so documents
+// arrive in falling ID order: each one becomes the first of its language,
+// and a page split with the default fill (half) leaves half-empty pages
+// behind for good. Prepending, the split leaves the old keys' page full;
+// appending (a crawl's new documents), it fills the page before starting
+// the next; in between, and for updates, the default.
+func fillFor(b *bolt.Bucket, key []byte) float64 {
+	c := b.Cursor()
+	next, _ := c.Seek(key)
+	switch {
+	case next != nil && bytes.Equal(next, key):
+		return bolt.DefaultFillPercent
+	case next == nil || !bytes.Equal(next[:2], key[:2]):
+		return 1
+	}
+	if prev, _ := c.Prev(); prev == nil || !bytes.Equal(prev[:2], key[:2]) {
+		return 0.1
+	}
+	return bolt.DefaultFillPercent
 }
 
 // Doc returns the bookkeeping of a document, or nil when it is not archived.
 func (db *DB) Doc(lang string, id int64) (*Doc, error) {
-	var d Doc
-	var ok bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	var d *Doc
+	err := db.view(func(tx *bolt.Tx) error {
 		var err error
-		ok, err = getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
+		d, _, err = getDoc(tx, lang, id)
 		return err
 	})
-	if err != nil || !ok {
-		return nil, err
-	}
-	return &d, nil
+	return d, err
 }
 
 // Version is one stored version of a document.
@@ -450,83 +499,62 @@ type Version struct {
 	Record *record.Record
 }
 
-// Record returns version n of a document's parsed record (n = 0: current).
+// ErrNoVersion is returned for a version number a document does not have.
+var ErrNoVersion = errors.New("no such version")
+
+// Record returns version n of a document's parsed record (n = 0: current);
+// nil when the document is not archived.
 func (db *DB) Record(lang string, id int64, n int) (*record.Record, error) {
 	var r *record.Record
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
+		d, ok, err := getDoc(tx, lang, id)
+		if err != nil || !ok {
+			return err
+		}
 		if n == 0 {
-			var d Doc
-			ok, err := getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return nil
-			}
 			n = d.Versions
 		}
-		var err error
-		r, err = db.getRecord(tx, lang, id, n)
+		r, err = db.getRecord(tx, d, n)
 		return err
 	})
 	return r, err
 }
 
-// RawResponse returns version n of a document's raw response (n = 0: current).
+// RawResponse returns version n of a document's raw response (n = 0:
+// current); nil when the document is not archived or has no version n.
 func (db *DB) RawResponse(lang string, id int64, n int) (*Raw, error) {
-	var blob []byte
-	var rec *record.Record
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	var raw *Raw
+	err := db.view(func(tx *bolt.Tx) error {
+		d, ok, err := getDoc(tx, lang, id)
+		if err != nil || !ok {
+			return err
+		}
 		if n == 0 {
-			var d Doc
-			ok, err := getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
-			if err != nil || !ok {
-				return err
-			}
 			n = d.Versions
 		}
-		v := tx.Bucket(bRaw).Get(verKey(lang, id, n))
-		if v == nil {
+		if n < 1 || n > d.Versions {
 			return nil
 		}
-		blob = append([]byte(nil), v...)
-		var err error
-		rec, err = db.getRecord(tx, lang, id, n)
+		s, err := db.readVersion(tx, d, n, true)
+		if err != nil {
+			return err
+		}
+		raw, err = s.raw()
 		return err
 	})
-	if err != nil || blob == nil {
-		return nil, err
-	}
-	return db.decodeRaw(blob, rec)
-}
-
-func (db *DB) decodeRaw(blob []byte, rec *record.Record) (*Raw, error) {
-	p, err := db.codec.decode(blob)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := unmarshalRaw(p)
-	if err != nil {
-		return nil, err
-	}
-	if rec != nil {
-		raw.URL = rec.SourceURL
-		raw.FetchedAt, _ = time.Parse(time.RFC3339Nano, rec.FetchedAt)
-	}
-	return raw, nil
+	return raw, err
 }
 
 // Versions returns every stored version of a document, oldest first.
 func (db *DB) Versions(lang string, id int64) ([]Version, error) {
 	var out []Version
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var d Doc
-		ok, err := getJSON(tx.Bucket(bDocs), docKey(lang, id), &d)
+	err := db.view(func(tx *bolt.Tx) error {
+		d, ok, err := getDoc(tx, lang, id)
 		if err != nil || !ok {
 			return err
 		}
 		for n := 1; n <= d.Versions; n++ {
-			r, err := db.getRecord(tx, lang, id, n)
+			r, err := db.getRecord(tx, d, n)
 			if err != nil {
 				return fmt.Errorf("version %d: %w", n, err)
 			}
@@ -537,20 +565,110 @@ func (db *DB) Versions(lang string, id int64) ([]Version, error) {
 	return out, err
 }
 
-func (db *DB) getRecord(tx *bolt.Tx, lang string, id int64, n int) (*record.Record, error) {
-	v := tx.Bucket(bRecords).Get(verKey(lang, id, n))
+// readVersion reads version n of d inside tx: the record, and the raw
+// response too when raw.
+func (db *DB) readVersion(tx *bolt.Tx, d *Doc, n int, raw bool) (*stored, error) {
+	if n < 1 || n > d.Versions {
+		return nil, fmt.Errorf("%w: %s/%d has %d version(s), not a version %d", ErrNoVersion, d.Lang, d.ID, d.Versions, n)
+	}
+	if d.schema1 {
+		return db.readV1(tx, d.Lang, d.ID, n, raw)
+	}
+	if len(d.locs) != d.Versions {
+		return nil, fmt.Errorf("%w: %s/%d has %d versions but %d stored locations", ErrCorrupt, d.Lang, d.ID, d.Versions, len(d.locs))
+	}
+	s, err := db.readLoc(tx, d.locs[n-1], raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%d version %d: %w", d.Lang, d.ID, n, err)
+	}
+	if s.entry.lang != d.Lang || s.entry.id != d.ID {
+		return nil, fmt.Errorf("%w: %s/%d version %d: its pack entry is %s/%d", ErrCorrupt, d.Lang, d.ID, n, s.entry.lang, s.entry.id)
+	}
+	return s, nil
+}
+
+// readV1 reads a version stored in the schema-1 layout.
+func (db *DB) readV1(tx *bolt.Tx, lang string, id int64, n int, raw bool) (*stored, error) {
+	vk := verKey(lang, id, n)
+	s := &stored{entry: packEntry{lang: lang, id: id}}
+	var v []byte
+	if b := tx.Bucket(bRecordsV1); b != nil {
+		v = b.Get(vk)
+	}
 	if v == nil {
 		return nil, fmt.Errorf("%w: record %s/%d version %d is missing", ErrCorrupt, lang, id, n)
 	}
-	p, err := db.codec.decode(v)
+	db.touch(tx, len(v)+costLookup)
+	var err error
+	if s.rec, err = db.codec.decodeV1(v); err != nil {
+		return nil, fmt.Errorf("record %s/%d version %d: %w", lang, id, n, err)
+	}
+	if !raw {
+		return s, nil
+	}
+	v = nil
+	if b := tx.Bucket(bRawV1); b != nil {
+		v = b.Get(vk)
+	}
+	if v == nil {
+		return nil, fmt.Errorf("%w: raw page %s/%d version %d is missing", ErrCorrupt, lang, id, n)
+	}
+	db.touch(tx, len(v)+costLookup)
+	p, err := db.codec.decodeV1(v)
+	if err != nil {
+		return nil, fmt.Errorf("raw page %s/%d version %d: %w", lang, id, n, err)
+	}
+	i := bytes.Index(p, []byte("\r\n\r\n"))
+	if i < 0 {
+		return nil, fmt.Errorf("%w: raw page %s/%d version %d: no end of header", ErrCorrupt, lang, id, n)
+	}
+	s.head, s.body = p[:i+4], p[i+4:]
+	return s, nil
+}
+
+// record decodes the stored record of s.
+func (s *stored) record() (*record.Record, error) {
+	var r record.Record
+	if err := json.Unmarshal(s.rec, &r); err != nil {
+		return nil, fmt.Errorf("%w: record %s/%d: %v", ErrCorrupt, s.entry.lang, s.entry.id, err)
+	}
+	return &r, nil
+}
+
+// raw decodes the stored raw response of s; URL and FetchedAt come from
+// the record. The body is the caller's copy.
+func (s *stored) raw() (*Raw, error) {
+	r, err := s.rawShared()
 	if err != nil {
 		return nil, err
 	}
-	var r record.Record
-	if err := json.Unmarshal(p, &r); err != nil {
-		return nil, fmt.Errorf("%w: record %s/%d version %d: %v", ErrCorrupt, lang, id, n, err)
+	r.Body = bytes.Clone(r.Body)
+	return r, nil
+}
+
+// rawShared is raw with the body shared with the decoded pack (which is
+// never changed): for scans, whose callers only read it.
+func (s *stored) rawShared() (*Raw, error) {
+	r, err := parseHead(s.head)
+	if err != nil {
+		return nil, err
 	}
-	return &r, nil
+	r.Body = s.body
+	rec, err := s.record()
+	if err != nil {
+		return nil, err
+	}
+	r.URL = rec.SourceURL
+	r.FetchedAt, _ = time.Parse(time.RFC3339Nano, rec.FetchedAt)
+	return r, nil
+}
+
+func (db *DB) getRecord(tx *bolt.Tx, d *Doc, n int) (*record.Record, error) {
+	s, err := db.readVersion(tx, d, n, false)
+	if err != nil {
+		return nil, err
+	}
+	return s.record()
 }
 
 // getJSON decodes the value at key into v; ok is false when absent.

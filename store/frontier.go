@@ -43,9 +43,9 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
 	res := &ListingResult{}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		*res = ListingResult{}
-		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		pend := tx.Bucket(bPending)
 		runStart := runStartOf(tx, runID)
 		seen := map[int64]bool{}
 		for _, it := range items {
@@ -77,22 +77,18 @@ func (db *DB) RecordListing(lang, section string, items []ListedItem, now time.T
 				}
 				continue
 			}
-			var d Doc
-			archived, err := getJSON(docs, key, &d)
+			d, archived, err := getDoc(tx, lang, it.ID)
 			if err != nil {
 				return err
 			}
 			if archived {
-				changed := false
 				if n := mergeSections(d.ListedIn, []string{section}); len(n) != len(d.ListedIn) {
-					d.ListedIn, changed = n, true
-				}
-				if changed {
-					if err := putJSON(docs, key, &d); err != nil {
+					d.ListedIn = n
+					if err := putDoc(tx, d); err != nil {
 						return err
 					}
 				}
-				if db.current(&d, it.Updated, now, runStart) {
+				if db.current(d, it.Updated, now, runStart) {
 					res.Known++
 					continue
 				}
@@ -151,7 +147,7 @@ func (db *DB) current(d *Doc, listed string, now, runStart time.Time) bool {
 // AddPending puts documents into the frontier directly (e.g. IDs given on
 // the command line). Documents already pending are left as they are.
 func (db *DB) AddPending(ps []Pending) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		pend := tx.Bucket(bPending)
 		for i := range ps {
 			key := docKey(ps[i].Lang, ps[i].ID)
@@ -171,7 +167,7 @@ func (db *DB) AddPending(ps []Pending) error {
 // stays in the frontier; nothing else changes.
 func (db *DB) FailFetch(lang string, id int64, errText string, status int, at, next time.Time, runID uint64) (*Pending, error) {
 	var p Pending
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		pend := tx.Bucket(bPending)
 		key := docKey(lang, id)
 		ok, err := getJSON(pend, key, &p)
@@ -213,7 +209,7 @@ func (db *DB) DuePending(lang string, now time.Time) ([]Pending, error) {
 // PendingList returns every pending document of lang ("" = all).
 func (db *DB) PendingList(lang string) ([]Pending, error) {
 	var out []Pending
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bPending).Cursor()
 		var k, v []byte
 		if lang == "" {
@@ -246,7 +242,7 @@ func (db *DB) PendingList(lang string) ([]Pending, error) {
 // Known returns the IDs among ids that are archived or pending in lang.
 func (db *DB) Known(lang string, ids []int64) (map[int64]bool, error) {
 	out := map[int64]bool{}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
 		for _, id := range ids {
 			db.touch(tx, 2*costLookup)
@@ -291,9 +287,9 @@ func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history boo
 		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
 	res := &ListingResult{}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		*res = ListingResult{}
-		docs, pend := tx.Bucket(bDocs), tx.Bucket(bPending)
+		pend := tx.Bucket(bPending)
 		for _, f := range found {
 			if f.ID <= 0 || len(f.Captures) == 0 {
 				continue
@@ -305,11 +301,15 @@ func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history boo
 			if err != nil {
 				return err
 			}
-			var d Doc
+			d := &Doc{}
 			archived := false
 			if !queued {
-				if archived, err = getJSON(docs, key, &d); err != nil {
+				var got *Doc
+				if got, archived, err = getDoc(tx, lang, f.ID); err != nil {
 					return err
+				}
+				if archived {
+					d = got
 				}
 			}
 			add := f.Captures
@@ -325,7 +325,7 @@ func (db *DB) RecordCaptures(lang, section string, found []FoundDoc, history boo
 			case archived:
 				if n := mergeSections(d.ListedIn, []string{section}); len(n) != len(d.ListedIn) {
 					d.ListedIn = n
-					if err := putJSON(docs, key, &d); err != nil {
+					if err := putDoc(tx, d); err != nil {
 						return err
 					}
 				}
@@ -388,7 +388,7 @@ func (db *DB) UpdatePending(p *Pending) error {
 	if err := validLang(p.Lang); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		pend := tx.Bucket(bPending)
 		key := docKey(p.Lang, p.ID)
 		if pend.Get(key) == nil {
@@ -402,7 +402,7 @@ func (db *DB) UpdatePending(p *Pending) error {
 // whose last captures were not the document, the document itself being
 // archived).
 func (db *DB) RemovePending(lang string, id int64) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bPending).Delete(docKey(lang, id))
 	})
 }

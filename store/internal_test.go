@@ -6,12 +6,17 @@ package store
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 func newTestCodec(t *testing.T) *codec {
@@ -24,7 +29,29 @@ func newTestCodec(t *testing.T) *codec {
 	return db.codec
 }
 
-func TestCodec_RoundTrip(t *testing.T) {
+// blobOf compresses documents (record, head, body) into a blob with
+// page and records dictionary dict.
+func blobOf(t testing.TB, c *codec, docs [][3][]byte, sealed bool, dict uint32) ([]packEntry, []byte) {
+	t.Helper()
+	var entries []packEntry
+	var recs [][]byte
+	var pages []byte
+	for i, d := range docs {
+		entries = append(entries, packEntry{lang: "en", id: int64(100 + i), recLen: len(d[0]), headLen: len(d[1]), bodyLen: len(d[2])})
+		recs = append(recs, d[0])
+		pages = append(append(pages, d[1]...), d[2]...)
+	}
+	blob, err := c.buildBlobWith(dict, dict, entries, recs, sealed, len(pages), func(w io.Writer) error {
+		_, err := w.Write(pages)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return entries, blob
+}
+
+func TestCodec_PackRoundTrip(t *testing.T) {
 	c := newTestCodec(t)
 	var samples [][]byte
 	for i := range 30 {
@@ -37,63 +64,236 @@ func TestCodec_RoundTrip(t *testing.T) {
 	if err := c.addDict(7, d); err != nil {
 		t.Fatal(err)
 	}
-	inputs := [][]byte{nil, {}, []byte("x"), samples[3], bytes.Repeat([]byte{0, 0xff, 0x80}, 10000)}
-	for _, id := range []uint32{noDict, 7} {
-		for i, p := range inputs {
-			b := c.encode(p, id)
-			if b[0] != formatZstd || blobDict(b) != id {
-				t.Errorf("dict %d input %d: header %x, want format %d dict %d", id, i, b[:blobHeaderN], formatZstd, id)
-			}
-			got, err := c.decode(b)
-			if err != nil || !bytes.Equal(got, p) {
-				t.Errorf("dict %d input %d: decode = %d bytes, %v; want %d bytes", id, i, len(got), err, len(p))
-			}
-			// zstd leaves the content size out of frames under 256 bytes
-			// (Storage then does not count them; raw responses are larger).
-			if n, err := c.frameSize(b); len(p) >= 256 && (err != nil || n != int64(len(p))) {
-				t.Errorf("dict %d input %d: frameSize = %d, %v; want %d", id, i, n, err, len(p))
+	head := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n")
+	var many [][3][]byte // more than one record group
+	for i := range 19 {
+		many = append(many, [3][]byte{[]byte(fmt.Sprintf(`{"id":%d,"text":"%s"}`, 100+i, samples[i][:200])), head, samples[i]})
+	}
+	tests := [][][3][]byte{
+		{{[]byte(`{"id":100}`), head, nil}},
+		{{[]byte(`{}`), nil, nil}},
+		{{[]byte(`{"id":100}`), head, samples[3]}, {[]byte(`{"id":101,"t":"x"}`), head, bytes.Repeat([]byte{0, 0xff, 0x80}, 10000)}, {[]byte("{}"), head, []byte("x")}},
+		many,
+	}
+	for _, dict := range []uint32{noDict, 7, 99} {
+		for _, sealed := range []bool{false, true} {
+			for ti, docs := range tests {
+				entries, blob := blobOf(t, c, docs, sealed, dict)
+				wantDict := dict
+				if dict == 99 || !sealed { // unknown, or staged: not used
+					wantDict = noDict
+				}
+				l, err := parsePackBlob(blob)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.pageDict != wantDict || l.withRecords != sealed || len(l.groups) != groupsOf(len(docs)) {
+					t.Errorf("dict %d sealed %v test %d: header says dictionary %d, with records %v, %d groups", dict, sealed, ti, l.pageDict, l.withRecords, len(l.groups))
+				}
+				for _, full := range []bool{false, true} {
+					pc, err := c.decodePack(blob, full)
+					if err != nil {
+						t.Fatalf("dict %d sealed %v test %d full %v: %v", dict, sealed, ti, full, err)
+					}
+					if !reflect.DeepEqual(pc.entries, entries) {
+						t.Errorf("entries %+v, want %+v", pc.entries, entries)
+					}
+					for i, d := range docs {
+						if !bytes.Equal(pc.record(i), d[0]) {
+							t.Errorf("test %d entry %d: record %q, want %q", ti, i, pc.record(i), d[0])
+						}
+						if full && (!bytes.Equal(pc.head(i), d[1]) || !bytes.Equal(pc.body(i), d[2])) {
+							t.Errorf("test %d entry %d: page differs", ti, i)
+						}
+					}
+					if !full && pc.pages != nil {
+						t.Errorf("records-only decode decoded %d bytes of pages", len(pc.pages))
+					}
+				}
+				// A prefix of the pages.
+				if len(docs) > 1 {
+					pc, _ := c.decodePack(blob, false)
+					pages, err := c.decodePages(l, pc.records(), l.rawOff[1])
+					if err != nil || !bytes.Equal(pages[:len(docs[0][1])], docs[0][1]) {
+						t.Errorf("test %d: prefix of the pages: %v", ti, err)
+					}
+				}
 			}
 		}
 	}
-	// An unknown dictionary is not used: the blob says so.
-	b := c.encode(samples[0], 99)
-	if blobDict(b) != noDict {
-		t.Errorf("encode with an unknown dictionary named %d", blobDict(b))
-	}
-	if got, err := c.decode(b); err != nil || !bytes.Equal(got, samples[0]) {
-		t.Errorf("decode: %v", err)
+}
+
+func TestCodec_DecodePack_Corrupt(t *testing.T) {
+	for _, sealed := range []bool{true, false} {
+		t.Run(fmt.Sprintf("sealed=%v", sealed), func(t *testing.T) { testDecodePackCorrupt(t, sealed) })
 	}
 }
 
-func TestCodec_Decode_Corrupt(t *testing.T) {
+func testDecodePackCorrupt(t *testing.T, sealed bool) {
 	c := newTestCodec(t)
-	good := c.encode([]byte(strings.Repeat("hello world ", 100)), noDict)
+	docs := [][3][]byte{{[]byte(strings.Repeat("record ", 50)), []byte("HTTP/1.1 200 OK\r\n\r\n"), []byte(strings.Repeat("hello world ", 100))}}
+	_, good := blobOf(t, c, docs, sealed, noDict)
+	l, _ := parsePackBlob(good)
+	pagesAt := len(good) - len(l.pages)
+	groupAt := pagesAt - len(l.groups[0])
 	flipped := bytes.Clone(good)
-	flipped[len(flipped)/2] ^= 0xff
+	flipped[pagesAt+len(l.pages)/2] ^= 0xff
+	flippedRec := bytes.Clone(good)
+	flippedRec[groupAt+len(l.groups[0])/2] ^= 0xff
 	tests := []struct {
+		name string
+		b    []byte
+		full bool
+	}{
+		{"empty", nil, true},
+		{"short", good[:1], true},
+		{"unknown format", append([]byte{9}, good[1:]...), true},
+		{"header cut", good[:groupAt-1], true},
+		{"truncated frame", good[:len(good)-4], true},
+		{"flipped page byte", flipped, true},
+		{"flipped record byte", flippedRec, false},
+		{"not zstd", append(slices.Clone(good[:pagesAt]), "plain text, not a zstd frame"...), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := c.decodePack(tt.b, tt.full); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("decodePack: %v, want ErrCorrupt", err)
+			}
+		})
+	}
+}
+
+func TestCodec_DecodeV1_Corrupt(t *testing.T) {
+	c := newTestCodec(t)
+	enc, _ := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1))
+	good := enc.EncodeAll([]byte(strings.Repeat("hello world ", 100)), []byte{formatZstdV1, 0, 0, 0, 0})
+	if got, err := c.decodeV1(good); err != nil || string(got) != strings.Repeat("hello world ", 100) {
+		t.Fatalf("decodeV1 of a good blob: %v", err)
+	}
+	for _, tt := range []struct {
 		name string
 		b    []byte
 		msg  string
 	}{
 		{"empty", nil, "0 bytes"},
-		{"short", good[:3], "3 bytes"},
 		{"unknown format", append([]byte{9}, good[1:]...), "unknown format 9"},
-		{"unknown dictionary", append([]byte{formatZstd, 0, 0, 1, 0}, good[blobHeaderN:]...), "dictionary 256"},
+		{"unknown dictionary", append([]byte{formatZstdV1, 0, 0, 1, 0}, good[blobHeaderN:]...), "dictionary 256"},
 		{"truncated frame", good[:len(good)-4], ""},
-		{"flipped byte", flipped, ""},
-		{"not zstd", append(slices.Clone(good[:blobHeaderN]), "plain text, not a zstd frame"...), ""},
+	} {
+		_, err := c.decodeV1(tt.b)
+		if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tt.msg) {
+			t.Errorf("%s: decodeV1: %v, want ErrCorrupt saying %q", tt.name, err, tt.msg)
+		}
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := c.decode(tt.b)
-			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("decode: %v, want ErrCorrupt", err)
+}
+
+// TestDocCodec_EveryField fills every field of Doc (by reflection, so a
+// field added later is filled too) and checks that it survives the
+// stored form: a field encodeDoc does not know fails here.
+func TestDocCodec_EveryField(t *testing.T) {
+	var d Doc
+	v := reflect.ValueOf(&d).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Field(i)
+		name := v.Type().Field(i).Name
+		switch name {
+		case "locs":
+			d.locs = []loc{{1, 0}, {1 << 40, 4095}, {7, 3}}
+			continue
+		case "schema1":
+			continue
+		}
+		switch f.Kind() {
+		case reflect.String:
+			f.SetString(name + " value é")
+		case reflect.Int, reflect.Int64:
+			f.SetInt(int64(1000 + i))
+		case reflect.Uint64:
+			f.SetUint(uint64(1<<40 + i))
+		case reflect.Slice:
+			f.Set(reflect.ValueOf([]string{name + "1", "", name + "3"}))
+		case reflect.Struct:
+			if f.Type() == reflect.TypeOf(time.Time{}) {
+				f.Set(reflect.ValueOf(time.Date(2020+i, 2, 3, 4, 5, 6, 789, time.UTC)))
+				continue
 			}
-			if !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("decode: %q does not say %q", err, tt.msg)
-			}
-		})
+			t.Fatalf("Doc.%s: a struct the test cannot fill", name)
+		default:
+			t.Fatalf("Doc.%s: kind %v the test cannot fill; extend the test and encodeDoc", name, f.Kind())
+		}
 	}
+	d.Lang, d.RawSHA256 = "ru", strings.Repeat("ab", 32)
+	got, err := decodeDoc(d.Lang, d.ID, encodeDoc(&d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(*got, d) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", *got, d)
+	}
+	// A digest that is not 32 hex bytes is kept as text; zero values
+	// stay zero.
+	for _, sha := range []string{"", "ABCD", strings.Repeat("AB", 32)} {
+		e := Doc{Lang: "en", ID: 5, RawSHA256: sha}
+		back, err := decodeDoc("en", 5, encodeDoc(&e))
+		if err != nil || !reflect.DeepEqual(*back, e) {
+			t.Errorf("digest %q: %+v, %v", sha, back, err)
+		}
+	}
+	// Schema-1 JSON is read too.
+	back, err := decodeDoc("en", 5, []byte(`{"lang":"en","id":5,"versions":2,"seq":9,"title":"T"}`))
+	if err != nil || back.Versions != 2 || back.Seq != 9 || back.Title != "T" || !back.schema1 {
+		t.Errorf("schema-1 JSON: %+v, %v", back, err)
+	}
+}
+
+func FuzzDecodeDoc(f *testing.F) {
+	f.Add(encodeDoc(&Doc{Lang: "en", ID: 3, Versions: 2, Title: "x", locs: []loc{{1, 2}, {3, 4}}}))
+	f.Add([]byte{docFormat2, 0x88, 0x01})
+	f.Add([]byte(`{"versions":1}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := decodeDoc("en", 1, b)
+		if err != nil {
+			return
+		}
+		if d.schema1 {
+			return
+		}
+		back, err := decodeDoc("en", 1, encodeDoc(d))
+		if err != nil {
+			t.Fatalf("re-decode: %v", err)
+		}
+		if !reflect.DeepEqual(back, d) {
+			t.Errorf("unstable: %+v vs %+v", back, d)
+		}
+	})
+}
+
+func FuzzParsePackBlob(f *testing.F) {
+	c := newCodec()
+	if err := c.rebuildPlain(); err != nil {
+		f.Fatal(err)
+	}
+	docs := [][3][]byte{{[]byte("{}"), []byte("HTTP/1.1 200 OK\r\n\r\n"), []byte("<html></html>")}, {[]byte(`{"a":1}`), nil, []byte("b")}}
+	for _, sealed := range []bool{false, true} {
+		_, good := blobOf(f, c, docs, sealed, noDict)
+		f.Add(good)
+	}
+	f.Add([]byte{packFormat, 1, 'e', 'n', 1, 2, 3, 4, 0, 0, 1, 3})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, full := range []bool{false, true} {
+			pc, err := c.decodePack(b, full)
+			if err != nil {
+				continue
+			}
+			for i := range pc.entries {
+				pc.record(i)
+				if full {
+					pc.head(i)
+					pc.body(i)
+				}
+			}
+		}
+	})
 }
 
 func TestDocKey_Order(t *testing.T) {
@@ -140,10 +340,10 @@ func TestRaw_Head_SortedHeaders(t *testing.T) {
 	}
 }
 
-func TestUnmarshalRaw_Corrupt(t *testing.T) {
-	for _, p := range []string{"", "HTTP/1.1 200 OK\r\nA: b\r\n", "HTTP/1.1 abc OK\r\n\r\nbody", "\r\n\r\n"} {
-		if _, err := unmarshalRaw([]byte(p)); !errors.Is(err, ErrCorrupt) {
-			t.Errorf("unmarshalRaw(%q): %v, want ErrCorrupt", p, err)
+func TestParseHead_Corrupt(t *testing.T) {
+	for _, p := range []string{"", "HTTP/1.1 200 OK\r\nA: b\r\n", "HTTP/1.1 abc OK\r\n\r\n", "\r\n\r\n"} {
+		if _, err := parseHead([]byte(p)); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("parseHead(%q): %v, want ErrCorrupt", p, err)
 		}
 	}
 }
@@ -158,12 +358,12 @@ func FuzzRaw_RoundTrip(f *testing.F) {
 		}
 		r := &Raw{Proto: "HTTP/1.1", Status: status, Body: body,
 			Header: http.Header{"Content-Type": {ctype}, "Set-Cookie": {cookie, cookie + "2"}}}
-		back, err := unmarshalRaw(marshalRaw(r))
+		back, err := parseHead(r.Head())
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(back.Body, body) || back.Status != status || back.Proto != "HTTP/1.1" {
-			t.Errorf("round trip: %d %q, want %d %q", back.Status, back.Body, status, body)
+		if back.Status != status || back.Proto != "HTTP/1.1" {
+			t.Errorf("round trip: %d, want %d", back.Status, status)
 		}
 		if utf8.ValidString(ctype+cookie) && !reflect.DeepEqual(back.Header, r.Header) {
 			t.Errorf("headers %q, want %q", back.Header, r.Header)

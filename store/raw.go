@@ -60,22 +60,12 @@ func (r *Raw) Head() []byte {
 	return b.Bytes()
 }
 
-// marshalRaw is the stored plaintext of a raw response: head + body.
-func marshalRaw(r *Raw) []byte {
-	head := r.Head()
-	out := make([]byte, 0, len(head)+len(r.Body))
-	out = append(out, head...)
-	return append(out, r.Body...)
-}
-
-// unmarshalRaw splits a stored plaintext into status, headers and body.
-// URL and FetchedAt are not part of it; the caller fills them in.
-func unmarshalRaw(p []byte) (*Raw, error) {
-	i := bytes.Index(p, []byte("\r\n\r\n"))
-	if i < 0 {
+// parseHead reads a stored response head (as Head renders it) into
+// status and headers. URL, FetchedAt and Body are not part of it.
+func parseHead(head []byte) (*Raw, error) {
+	if !bytes.HasSuffix(head, []byte("\r\n\r\n")) {
 		return nil, fmt.Errorf("%w: raw response without header end", ErrCorrupt)
 	}
-	head, body := p[:i+4], p[i+4:]
 	br := bufio.NewReader(bytes.NewReader(head))
 	line, err := br.ReadString('\n')
 	if err != nil {
@@ -102,5 +92,5 @@ func unmarshalRaw(p []byte) (*Raw, error) {
 			break
 		}
 	}
-	return &Raw{Proto: proto, Status: status, Header: h, Body: body}, nil
+	return &Raw{Proto: proto, Status: status, Header: h}, nil
 }

@@ -69,8 +69,8 @@ func TestDB_Reparse_ChangedTitle(t *testing.T) {
 	if len(seen) != versions || slices.ContainsFunc(seen, func(s string) bool { return strings.HasPrefix(s, "ru/") }) {
 		t.Errorf("the parser saw %d versions (want %d) of en only", len(seen), versions)
 	}
-	if !slices.Equal(progress, []int{64, n}) {
-		t.Errorf("progress = %v, want [64 %d]", progress, n)
+	if len(progress) < 2 || !slices.IsSorted(progress) || progress[len(progress)-1] != n {
+		t.Errorf("progress = %v, want growing in more than one step to %d", progress, n)
 	}
 
 	for id := int64(1); id <= n; id++ {

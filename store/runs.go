@@ -64,7 +64,7 @@ func (db *DB) StartRun(mode string, args []string, now time.Time) (*Run, error) 
 		clean[i] = redact.Secrets(a)
 	}
 	r := &Run{Mode: mode, Args: clean, Start: now, Status: "running"}
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bRuns)
 		c := b.Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
@@ -96,7 +96,7 @@ func (db *DB) StartRun(mode string, args []string, now time.Time) (*Run, error) 
 // keeps itself (new, updated, unchanged, failed, listing pages) are taken
 // from the ledger, not from r.
 func (db *DB) FinishRun(r *Run) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bRuns)
 		var stored Run
 		if _, err := getJSON(b, u64(r.ID), &stored); err != nil {
@@ -113,7 +113,7 @@ func (db *DB) FinishRun(r *Run) error {
 // RunCounters returns the counters the store keeps for run id.
 func (db *DB) RunCounters(id uint64) (*Run, error) {
 	var r Run
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		_, err := getJSON(tx.Bucket(bRuns), u64(id), &r)
 		return err
 	})
@@ -123,7 +123,7 @@ func (db *DB) RunCounters(id uint64) (*Run, error) {
 // Runs returns the last n runs, newest first (n <= 0: all).
 func (db *DB) Runs(n int) ([]Run, error) {
 	var out []Run
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bRuns)
 		c := b.Cursor()
 		for k, _ := c.Last(); k != nil && (n <= 0 || len(out) < n); k, _ = c.Prev() {

@@ -91,7 +91,7 @@ func sectionKey(lang, section string) []byte { return []byte(lang + "/" + sectio
 // SectionState returns the state of a listing (a zero state when new).
 func (db *DB) SectionState(lang, section string) (*SectionState, error) {
 	st := &SectionState{Lang: lang, Section: section}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		_, err := getJSON(tx.Bucket(bSections), sectionKey(lang, section), st)
 		return err
 	})
@@ -100,7 +100,7 @@ func (db *DB) SectionState(lang, section string) (*SectionState, error) {
 
 // SaveSectionState stores the state of a listing.
 func (db *DB) SaveSectionState(st *SectionState) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error { return putSectionState(tx, st) })
+	return db.update(func(tx *bolt.Tx) error { return putSectionState(tx, st) })
 }
 
 func putSectionState(tx *bolt.Tx, st *SectionState) error {
@@ -110,7 +110,7 @@ func putSectionState(tx *bolt.Tx, st *SectionState) error {
 // SectionStates returns the state of every listing.
 func (db *DB) SectionStates() ([]SectionState, error) {
 	var out []SectionState
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bSections).ForEach(func(k, v []byte) error {
 			var st SectionState
 			if _, err := getJSON(tx.Bucket(bSections), k, &st); err != nil {
@@ -170,7 +170,7 @@ type RobotsCopy struct {
 // HostState returns the state of a host (zero when never seen).
 func (db *DB) HostState(host string) (*HostState, error) {
 	hs := &HostState{Host: host}
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		_, err := getJSON(tx.Bucket(bHosts), []byte(host), hs)
 		return err
 	})
@@ -180,7 +180,7 @@ func (db *DB) HostState(host string) (*HostState, error) {
 // UpdateHostState loads a host's state, applies fn and stores it, in one
 // transaction.
 func (db *DB) UpdateHostState(host string, fn func(*HostState)) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bHosts)
 		hs := &HostState{Host: host}
 		if _, err := getJSON(b, []byte(host), hs); err != nil {
@@ -194,7 +194,7 @@ func (db *DB) UpdateHostState(host string, fn func(*HostState)) error {
 // HostStates returns every host's state.
 func (db *DB) HostStates() ([]HostState, error) {
 	var out []HostState
-	err := db.bolt.View(func(tx *bolt.Tx) error {
+	err := db.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bHosts).ForEach(func(k, v []byte) error {
 			var hs HostState
 			if _, err := getJSON(tx.Bucket(bHosts), k, &hs); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strconv"
@@ -12,41 +13,66 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
-// SchemaVersion is the layout of the buckets described in doc.go. A
-// database of any other version is refused.
-const SchemaVersion = 1
+// SchemaVersion is the layout of the buckets described below. A database
+// of a newer version is refused; one of version 1 is migrated by the first
+// writer that opens it (and read as it is until then).
+//
+// Schema 2 buckets:
+//
+//	meta      schema_version, application, created_at, dict_current_<lang>,
+//	          seq (the change high-water mark), pack_seq, open_pack_<lang>
+//	dicts     dictionary ID (u32) -> raw dictionary content
+//	docs      lang + ID -> the document's bookkeeping (doccodec.go)
+//	packs     pack ID (u64) -> sealed pack (pack.go)
+//	stage     pack ID + slot -> one staged version of an open pack
+//	pending   lang + ID -> frontier entry (JSON)
+//	sections  lang/section -> listing state (JSON)
+//	hosts     host -> host state (JSON)
+//	runs      run ID (u64) -> run ledger entry (JSON)
+//
+// Schema 1 kept raw pages and records in the raw and records buckets
+// (lang + ID + version -> one compressed blob each), the bookkeeping as
+// JSON and a changes index (seq -> lang + ID).
+const SchemaVersion = 2
 
 // Bucket names.
 var (
 	bMeta     = []byte("meta")
 	bDicts    = []byte("dicts")
 	bDocs     = []byte("docs")
-	bRaw      = []byte("raw")
-	bRecords  = []byte("records")
-	bChanges  = []byte("changes")
+	bPacks    = []byte("packs")
+	bStage    = []byte("stage")
 	bPending  = []byte("pending")
 	bSections = []byte("sections")
 	bHosts    = []byte("hosts")
 	bRuns     = []byte("runs")
 
-	allBuckets = [][]byte{bMeta, bDicts, bDocs, bRaw, bRecords, bChanges, bPending, bSections, bHosts, bRuns}
+	allBuckets = [][]byte{bMeta, bDicts, bDocs, bPacks, bStage, bPending, bSections, bHosts, bRuns}
+
+	// Schema 1 only.
+	bRawV1     = []byte("raw")
+	bRecordsV1 = []byte("records")
+	bChangesV1 = []byte("changes")
 )
 
 // Keys of the meta bucket.
 var (
-	kSchema  = []byte("schema_version")
-	kCreated = []byte("created_at")
-	kApp     = []byte("application")
+	kSchema    = []byte("schema_version")
+	kCreated   = []byte("created_at")
+	kApp       = []byte("application")
+	kSeq       = []byte("seq")
+	kMigrating = []byte("migrating_from_1")
 )
 
 const appName = "kremlin-archive"
 
 // Errors returned by Open.
 var (
-	// ErrLocked means another process has the database open.
+	// ErrLocked means another process holds the archive: another writer
+	// (for a writer), or a writer that did not let go of the file within
+	// LockTimeout (for a reader).
 	ErrLocked = errors.New("another kremlin-archive run holds the archive")
 	// ErrSchema means the database was written by an incompatible version.
 	ErrSchema = errors.New("unsupported archive schema version")
@@ -58,68 +84,108 @@ var (
 
 // Options for Open.
 type Options struct {
-	// ReadOnly opens the file with a shared lock and no writes.
+	// ReadOnly opens the archive for reading, also while a writer runs
+	// (see handle.go): the file is held from Open to Close, and every read
+	// sees the same state.
 	ReadOnly bool
-	// LockTimeout is how long Open waits for another process to release
-	// the file. Zero means 300ms: fail at once, never hang.
+	// OnDemand (with ReadOnly) opens the file for each operation, or each
+	// Snapshot, and closes it after: for long-running readers (serve),
+	// which must not keep a writer waiting between requests.
+	OnDemand bool
+	// LockTimeout is how long Open waits: a writer for another writer's
+	// run lock (zero: 300ms, fail at once), a reader for the file
+	// (zero: 30s).
 	LockTimeout time.Duration
 	// DictTrainAfter is how many raw pages of one language are stored
 	// before a compression dictionary is trained on them (0 = 200).
 	DictTrainAfter int
+	// PackBytes is the raw size of a pack of compressed pages and records
+	// (0 = 1 MiB): larger packs compress better and are slower to read
+	// one document from.
+	PackBytes int
 	// NoSync skips fsync on commit (tests and benchmarks only).
 	NoSync bool
 	// Day maps a time to the site's calendar day (YYYY-MM-DD), the
 	// calendar of the update dates in its listings (Europe/Moscow for
 	// kremlin.ru). Nil means UTC.
 	Day func(time.Time) string
+	// Logger receives what the store does on its own: migrating an
+	// archive, waiting for readers. Nil discards it.
+	Logger *slog.Logger
 }
 
 // DB is the archive: one bbolt file.
 type DB struct {
-	bolt *bolt.DB
 	path string
 	opts Options
+	h    handle
 
 	codec *codec
+	cache packCache
 
 	trainMu  sync.Mutex
-	rawCount map[string]int // raw pages per language until its dictionary exists (under trainMu)
+	rawCount map[string]int // versions per language until its dictionary exists (under trainMu)
 	touched  atomic.Int64   // bytes read or written through the map since the last release
+
+	schema int // the schema read at Open (1 until a writer migrated the file)
 }
 
 // Every page bbolt reads through its map stays resident in this process,
 // and the kernel maps up to 64 KiB around each page fault ("fault
 // around"). Reads and writes are therefore counted (touch) with these
-// estimates, and past releaseEvery the mapped pages are released
+// estimates, and past a threshold the mapped pages are released
 // (dropMapped), so resident memory stays flat however large the archive.
+// Releasing more often makes the pages every lookup needs (the B+tree's
+// upper levels) fault in again and again: a reader scanning the whole
+// archive (export, verify) releases every 32 MiB (measured on 80,000
+// documents: 11 s of CPU for a JSONL export, 16 s at 4 MiB); a writer,
+// whose resident memory is the one with a target, every 8 MiB.
 const (
-	releaseEvery = 8 << 20
-	costLookup   = 64 << 10 // one random Get/Put: one fault, 64 KiB around it
-	costScanned  = 10 << 10 // one small value read in key order
+	releaseWriter = 8 << 20
+	releaseReader = 32 << 20
+	releaseEvery  = releaseReader // what forces a release
+	costLookup    = 64 << 10      // one random Get/Put: one fault, 64 KiB around it
+	costScanned   = 10 << 10      // one small value read in key order
 )
 
-// touch counts n bytes handled inside tx and, past releaseEvery, releases
-// the mapped pages of the file. tx must be open: bbolt cannot remap the
-// file while a transaction is open, so the mapping is stable.
+// touch counts n bytes handled inside tx and, past the threshold,
+// releases the mapped pages of the file. tx must be open: bbolt cannot
+// remap the file while a transaction is open, so the mapping is stable.
 func (db *DB) touch(tx *bolt.Tx, n int) {
-	if db.touched.Add(int64(n)) < releaseEvery {
+	limit := int64(releaseReader)
+	if !db.opts.ReadOnly {
+		limit = releaseWriter
+	}
+	if db.touched.Add(int64(n)) < limit {
 		return
 	}
 	db.touched.Store(0)
-	dropMapped(db.bolt.Info().Data, tx.Size())
+	dropMapped(tx.DB().Info().Data, tx.Size())
 }
 
-// Open opens (creating it when absent, unless read-only) the archive at path.
+// Open opens (creating it when absent, unless read-only) the archive at
+// path. A writer takes the run lock (ErrLocked when another writer has it)
+// and migrates an archive of schema 1; a reader waits up to LockTimeout
+// for a running writer to let go of the file.
 func Open(path string, opts *Options) (*DB, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
 	}
+	if o.OnDemand {
+		o.ReadOnly = true
+	}
 	if o.LockTimeout <= 0 {
 		o.LockTimeout = 300 * time.Millisecond
+		if o.ReadOnly {
+			o.LockTimeout = 30 * time.Second
+		}
 	}
 	if o.DictTrainAfter <= 0 {
 		o.DictTrainAfter = 200
+	}
+	if o.PackBytes <= 0 {
+		o.PackBytes = defaultPackBytes
 	}
 	if o.Day == nil {
 		o.Day = func(t time.Time) string { return t.UTC().Format(time.DateOnly) }
@@ -133,43 +199,63 @@ func Open(path string, opts *Options) (*DB, error) {
 			return nil, fmt.Errorf("%s: %w (the file is empty)", path, ErrNoArchive)
 		}
 	}
-	bdb, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:         o.LockTimeout,
-		ReadOnly:        o.ReadOnly,
-		NoSync:          o.NoSync,
-		FreelistType:    bolt.FreelistMapType,
-		InitialMmapSize: 64 << 20,
-	})
-	if err != nil {
-		switch {
-		case errors.Is(err, berrors.ErrTimeout):
-			return nil, fmt.Errorf("%s: %w (the lock is held by another process; wait for it to finish or stop it)", path, ErrLocked)
-		case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrVersionMismatch), errors.Is(err, berrors.ErrChecksum):
-			return nil, fmt.Errorf("%s: %w: %v", path, ErrNotArchive, err)
-		}
-		return nil, fmt.Errorf("open %s: %w", path, err)
+	db := &DB{path: path, opts: o, codec: newCodec()}
+	if !o.ReadOnly {
+		db.cache.budget = writerPackCacheBytes
 	}
-	db := &DB{bolt: bdb, path: path, opts: o}
-	if err := db.init(); err != nil {
-		bdb.Close()
+	if err := db.open(); err != nil {
+		db.shutdown()
 		return nil, err
 	}
-	c, err := loadCodec(bdb)
-	if err != nil {
-		bdb.Close()
-		return nil, err
-	}
-	db.codec = c
 	return db, nil
+}
+
+func (db *DB) open() error {
+	if err := db.openSidecars(); err != nil {
+		return fmt.Errorf("%s: %w", db.path, err)
+	}
+	if !db.opts.ReadOnly {
+		if err := db.takeRunLock(); err != nil {
+			return err
+		}
+	}
+	db.h.mu.Lock()
+	err := db.openFile(true)
+	db.h.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if err := db.init(); err != nil {
+		return err
+	}
+	if err := db.view(func(tx *bolt.Tx) error { return db.codec.load(tx) }); err != nil {
+		return err
+	}
+	if !db.opts.ReadOnly && db.schema == 1 {
+		if err := db.migrate(); err != nil {
+			return fmt.Errorf("%s: migrating the archive to schema %d: %w (run the command again to resume)", db.path, SchemaVersion, err)
+		}
+	}
+	if db.opts.OnDemand {
+		db.h.mu.Lock()
+		db.closeFile()
+		db.h.mu.Unlock()
+	}
+	if !db.opts.ReadOnly && db.h.readers != nil {
+		db.h.stop, db.h.watcherDone = make(chan struct{}), make(chan struct{})
+		go db.watch()
+	}
+	return nil
 }
 
 // init creates the buckets of a new file and checks the schema of an old one.
 func (db *DB) init() error {
 	var version string
-	var hasBuckets bool
-	err := safeView(db.bolt, func(tx *bolt.Tx) error {
+	var hasBuckets, migrating bool
+	err := db.safeView(func(tx *bolt.Tx) error {
 		if m := tx.Bucket(bMeta); m != nil {
 			version = string(m.Get(kSchema))
+			migrating = m.Get(kMigrating) != nil
 		}
 		return tx.ForEach(func(name []byte, _ *bolt.Bucket) error {
 			hasBuckets = true
@@ -185,7 +271,8 @@ func (db *DB) init() error {
 	case version == "" && db.opts.ReadOnly:
 		return fmt.Errorf("%s: %w (the file is empty)", db.path, ErrNoArchive)
 	case version == "":
-		return db.bolt.Update(func(tx *bolt.Tx) error {
+		db.schema = SchemaVersion
+		return db.update(func(tx *bolt.Tx) error {
 			for _, name := range allBuckets {
 				if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 					return err
@@ -205,18 +292,22 @@ func (db *DB) init() error {
 	if err != nil {
 		return fmt.Errorf("%s: %w: schema version %q is not a number", db.path, ErrNotArchive, version)
 	}
-	if v != SchemaVersion {
-		hint := "this archive was written by a newer kremlin-archive; upgrade kremlin-archive to read it"
-		if v < SchemaVersion {
-			hint = "this archive was written by an older kremlin-archive; there is no automatic migration from it"
-		}
-		return fmt.Errorf("%s: %w %d (this program reads version %d): %s", db.path, ErrSchema, v, SchemaVersion, hint)
+	if v < 1 {
+		return fmt.Errorf("%s: %w %d: not a schema kremlin-archive ever wrote", db.path, ErrSchema, v)
+	}
+	if v > SchemaVersion {
+		return fmt.Errorf("%s: %w %d (this program reads versions 1 to %d): this archive was written by a newer kremlin-archive; upgrade kremlin-archive to read it",
+			db.path, ErrSchema, v, SchemaVersion)
+	}
+	db.schema = v
+	if migrating {
+		db.schema = 1 // an interrupted migration: resume it
 	}
 	if db.opts.ReadOnly {
 		return nil
 	}
 	// A newer build may add buckets; create the missing ones.
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -229,8 +320,8 @@ func (db *DB) init() error {
 // safeView runs fn in a read transaction, turning a panic or a memory
 // fault caused by a damaged page into an error. The recover sits inside
 // the transaction so that it is closed properly either way.
-func safeView(b *bolt.DB, fn func(tx *bolt.Tx) error) error {
-	return b.View(func(tx *bolt.Tx) (err error) {
+func (db *DB) safeView(fn func(tx *bolt.Tx) error) error {
+	return db.view(func(tx *bolt.Tx) (err error) {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		defer func() {
 			if r := recover(); r != nil {
@@ -244,14 +335,16 @@ func safeView(b *bolt.DB, fn func(tx *bolt.Tx) error) error {
 // Path is the file the archive lives in.
 func (db *DB) Path() string { return db.path }
 
-// Close closes the file, waiting for open transactions.
-func (db *DB) Close() error { return db.bolt.Close() }
+// Close closes the file, waiting for open transactions, and releases the
+// locks.
+func (db *DB) Close() error { return db.shutdown() }
 
-// Size is the size of the database file in bytes.
+// Size is the size of the archive file on disk, in bytes.
 func (db *DB) Size() int64 {
-	var n int64
-	db.bolt.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
-	return n
+	if fi, err := os.Stat(db.path); err == nil {
+		return fi.Size()
+	}
+	return 0
 }
 
 // docKey is the key of a document: 2 bytes of language + 8 bytes of ID

@@ -3,10 +3,12 @@ package store
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -41,13 +43,14 @@ type VerifyStats struct {
 	Problems  int
 }
 
-// Verify re-reads the whole archive: bbolt's own page consistency check,
-// then every stored raw page (decompressed, its body's SHA-256 compared
-// with the digest recorded at fetch time), every parsed record (decoded,
-// its identity checked), and the agreement of the indexes (documents,
-// versions, change sequence, frontier). Each problem is passed to report;
-// a problem never stops the check. A corrupted page that makes bbolt panic
-// is reported as such.
+// Verify re-reads the whole archive: every pack and staged entry
+// decompressed (zstd's own checksum checked), every record decoded and its
+// identity checked, every raw body's SHA-256 compared with the digest
+// recorded at fetch time; every version of every document accounted for
+// in exactly one pack entry and every pack entry by one version; the
+// change numbers, the open packs and the frontier; then bbolt's own page
+// check. Each problem is passed to report; a problem never stops the
+// check. A corrupted page that makes bbolt panic is reported as such.
 func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 	st = &VerifyStats{}
 	add := func(p Problem) {
@@ -55,7 +58,7 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 		report(p)
 	}
 	damaged := false
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bolt.Tx) error {
 		// A damaged page can make bbolt panic or read outside the mapped
 		// file; turn both into a reported problem. The recover is inside
 		// the transaction so that it is still closed properly.
@@ -66,7 +69,8 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 				add(Problem{Msg: fmt.Sprintf("the database file is damaged (%v); restore it from a backup, or copy what is readable with `bbolt compact`", r)})
 			}
 		}()
-		db.verifyDocs(tx, st, add)
+		refs := db.verifyDocs(tx, st, add)
+		db.verifyPacks(tx, refs, st, add)
 		db.verifyIndexes(tx, st, add)
 		db.readAll(tx)
 		return nil
@@ -77,10 +81,30 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 	// bbolt's own page check runs in a goroutine of its own, where a
 	// fault could not be recovered: it runs only once every page has been
 	// read safely above.
-	err = db.bolt.View(func(tx *bolt.Tx) error {
+	err = db.view(func(tx *bolt.Tx) error {
+		// The check reads every page through the map: release them as it
+		// goes (it is safe while the check reads: a released page is read
+		// again from the file), so that resident memory stays flat.
+		done := make(chan struct{})
+		released := make(chan struct{})
+		go func() {
+			defer close(released)
+			t := time.NewTicker(10 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					return
+				case <-t.C:
+					dropMapped(tx.DB().Info().Data, tx.Size())
+				}
+			}
+		}()
 		for cerr := range tx.Check() {
 			add(Problem{Msg: "page check: " + cerr.Error()})
 		}
+		close(done)
+		<-released
 		db.touch(tx, releaseEvery) // the check read every page
 		return nil
 	})
@@ -93,7 +117,7 @@ func (db *DB) readAll(tx *bolt.Tx) {
 	var sink byte
 	tx.ForEach(func(_ []byte, b *bolt.Bucket) error {
 		return b.ForEach(func(k, v []byte) error {
-			db.touch(tx, len(v)+costScanned)
+			db.touch(tx, len(v)+costScanned/4)
 			if len(k) > 0 {
 				sink ^= k[0] ^ k[len(k)-1]
 			}
@@ -106,19 +130,32 @@ func (db *DB) readAll(tx *bolt.Tx) {
 	_ = sink
 }
 
-func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
-	docs, raws, recs, changes := tx.Bucket(bDocs), tx.Bucket(bRaw), tx.Bucket(bRecords), tx.Bucket(bChanges)
-	c := docs.Cursor()
+// verRef is what the bookkeeping says a pack entry holds.
+type verRef struct {
+	lang    string
+	id      int64
+	n       int
+	current bool
+	sha     string // the bookkeeping's digest, for the current version
+}
+
+// verifyDocs checks the bookkeeping of every document and returns the
+// versions it names, by location. Schema-1 documents are checked whole.
+func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) map[loc]verRef {
+	refs := map[loc]verRef{}
+	seqs := map[uint64]int64{}
+	hw := highWater(tx)
+	c := tx.Bucket(bDocs).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		lang, id, ok := parseDocKey(k)
-		if !ok {
+		if !ok || len(k) != 10 || validLang(lang) != nil {
 			add(Problem{Msg: fmt.Sprintf("documents index: bad key %x", k)})
 			continue
 		}
 		st.Documents++
-		db.touch(tx, costLookup)
-		var d Doc
-		if err := json.Unmarshal(v, &d); err != nil {
+		db.touch(tx, costScanned/4)
+		d, err := decodeDoc(lang, id, v)
+		if err != nil {
 			add(Problem{Lang: lang, ID: id, Msg: "bookkeeping entry does not decode: " + err.Error()})
 			continue
 		}
@@ -128,84 +165,248 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
 		if d.Versions < 1 {
 			add(Problem{Lang: lang, ID: id, Msg: "no stored version"})
 		}
-		if d.Seq == 0 || !bytes.Equal(changes.Get(u64(d.Seq)), k) {
-			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("change sequence %d is not indexed", d.Seq)})
+		switch {
+		case d.Seq == 0 || d.Seq > hw:
+			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("change sequence %d is outside 1..%d", d.Seq, hw)})
+		case seqs[d.Seq] != 0:
+			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("change sequence %d is also that of document %d", d.Seq, seqs[d.Seq])})
+		default:
+			seqs[d.Seq] = id
 		}
-		for n := 1; n <= d.Versions; n++ {
-			st.Versions++
-			vk := verKey(lang, id, n)
-			prob := func(msg string) { add(Problem{Lang: lang, ID: id, Version: n, Msg: msg}) }
-			var rec record.Record
-			recBlob := recs.Get(vk)
-			if recBlob == nil {
-				prob("parsed record is missing")
-			} else if p, err := db.codec.decode(recBlob); err != nil {
-				prob("parsed record: " + err.Error())
-			} else if err := json.Unmarshal(p, &rec); err != nil {
-				prob("parsed record does not decode: " + err.Error())
-			} else if rec.ID != id || rec.Lang != lang {
-				prob(fmt.Sprintf("parsed record names %s/%d", rec.Lang, rec.ID))
+		if d.schema1 {
+			db.verifyV1Doc(tx, d, st, add)
+			continue
+		}
+		if len(d.locs) != d.Versions {
+			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("%d versions but %d stored locations", d.Versions, len(d.locs))})
+		}
+		for i, l := range d.locs {
+			r := verRef{lang: lang, id: id, n: i + 1, current: i+1 == d.Versions}
+			if r.current {
+				r.sha = d.RawSHA256
 			}
-			rawBlob := raws.Get(vk)
-			if rawBlob == nil {
-				prob("raw page is missing")
+			if o, dup := refs[l]; dup {
+				add(Problem{Lang: lang, ID: id, Version: i + 1, Msg: fmt.Sprintf("stored at pack %d entry %d, where %s/%d version %d is", l.pack, l.slot, o.lang, o.id, o.n)})
 				continue
 			}
-			db.touch(tx, len(rawBlob)+2*costLookup)
-			p, err := db.codec.decode(rawBlob)
-			if err != nil {
-				prob("raw page: " + err.Error())
+			refs[l] = r
+		}
+	}
+	return refs
+}
+
+// verifyPacks decodes every pack and staged entry and checks each entry
+// against the version the bookkeeping says it is.
+func (db *DB) verifyPacks(tx *bolt.Tx, refs map[loc]verRef, st *VerifyStats, add func(Problem)) {
+	packs, stage := tx.Bucket(bPacks), tx.Bucket(bStage)
+	if packs == nil || stage == nil {
+		return // schema 1
+	}
+	sealed := map[uint64]bool{}
+	check := func(where string, l loc, e packEntry, x *entryCheck) {
+		r, ok := refs[l]
+		if !ok {
+			add(Problem{Lang: e.lang, ID: e.id, Msg: fmt.Sprintf("%s holds a version no document names (%d bytes of page)", where, e.bodyLen)})
+			return
+		}
+		delete(refs, l)
+		st.Versions++
+		prob := func(msg string) { add(Problem{Lang: r.lang, ID: r.id, Version: r.n, Msg: msg}) }
+		if e.lang != r.lang || e.id != r.id {
+			prob(fmt.Sprintf("%s holds %s/%d instead", where, e.lang, e.id))
+			return
+		}
+		if x.recErr != nil {
+			prob("parsed record does not decode: " + x.recErr.Error())
+		} else if x.recID != r.id || x.recLang != r.lang {
+			prob(fmt.Sprintf("parsed record names %s/%d", x.recLang, x.recID))
+		}
+		if x.headErr != nil {
+			prob("raw page: " + x.headErr.Error())
+		}
+		st.RawBytes += int64(e.bodyLen)
+		if x.recSHA != "" && x.bodySHA != x.recSHA {
+			prob(fmt.Sprintf("raw body digest %s does not match the recorded %s", x.bodySHA, x.recSHA))
+		}
+		if r.current && r.sha != "" && x.bodySHA != r.sha {
+			prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", x.bodySHA, r.sha))
+		}
+	}
+	// Packs are copied out of the map here (where a damaged page faults
+	// under recovery), then decompressed and checked on other goroutines,
+	// a batch at a time, and reported in order.
+	type job struct {
+		id   uint64
+		blob []byte
+		pc   *packContent
+		xs   []entryCheck
+		err  error
+	}
+	var batch []*job
+	flush := func() {
+		parallel(len(batch), func(i int) {
+			j := batch[i]
+			j.pc, j.err = db.codec.decodePack(j.blob, true)
+			if j.err == nil {
+				j.xs = checkEntries(j.pc)
+			}
+		})
+		for _, j := range batch {
+			if j.err != nil {
+				id := j.id
+				db.lostEntries(refs, func(l loc) bool { return l.pack == id }, fmt.Sprintf("pack %d: %v", id, j.err), add)
 				continue
 			}
-			raw, err := unmarshalRaw(p)
-			if err != nil {
-				prob("raw page: " + err.Error())
-				continue
-			}
-			st.RawBytes += int64(len(raw.Body))
-			sum := sha256.Sum256(raw.Body)
-			got := hex.EncodeToString(sum[:])
-			if rec.RawSHA256 != "" && got != rec.RawSHA256 {
-				prob(fmt.Sprintf("raw body digest %s does not match the recorded %s", got, rec.RawSHA256))
-			}
-			if n == d.Versions && d.RawSHA256 != "" && got != d.RawSHA256 {
-				prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", got, d.RawSHA256))
+			for i, e := range j.pc.entries {
+				check(fmt.Sprintf("pack %d entry %d", j.id, i), loc{j.id, i}, e, &j.xs[i])
 			}
 		}
-		if raws.Get(verKey(lang, id, d.Versions+1)) != nil {
-			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("a raw page beyond version %d is stored", d.Versions)})
+		batch = batch[:0]
+	}
+	c := packs.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) != 8 {
+			add(Problem{Msg: fmt.Sprintf("packs: bad key %x", k)})
+			continue
+		}
+		id := binary.BigEndian.Uint64(k)
+		sealed[id] = true
+		db.touch(tx, len(v)+costScanned)
+		batch = append(batch, &job{id: id, blob: bytes.Clone(v)})
+		if len(batch) == 8 {
+			flush()
+		}
+	}
+	flush()
+	open := map[uint64]openPack{}
+	for _, lang := range langs {
+		if op, ok := getOpenPack(tx, lang); ok {
+			open[op.id] = op
+			if sealed[op.id] {
+				add(Problem{Msg: fmt.Sprintf("the open pack %d of %s is also sealed", op.id, lang)})
+			}
+		}
+	}
+	staged := map[uint64]int{}
+	c = stage.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if len(k) != 10 {
+			add(Problem{Msg: fmt.Sprintf("stage: bad key %x", k)})
+			continue
+		}
+		l := loc{pack: binary.BigEndian.Uint64(k), slot: int(binary.BigEndian.Uint16(k[8:]))}
+		where := fmt.Sprintf("staged entry %d of pack %d", l.slot, l.pack)
+		if _, ok := open[l.pack]; !ok {
+			add(Problem{Msg: where + " belongs to no open pack"})
+		}
+		staged[l.pack]++
+		db.touch(tx, len(v)+costScanned)
+		pc, err := db.codec.decodePack(v, true)
+		if err == nil && len(pc.entries) != 1 {
+			err = fmt.Errorf("%w: %d entries", ErrCorrupt, len(pc.entries))
+		}
+		if err != nil {
+			db.lostEntries(refs, func(x loc) bool { return x == l }, fmt.Sprintf("%s: %v", where, err), add)
+			continue
+		}
+		check(where, l, pc.entries[0], &checkEntries(pc)[0])
+	}
+	for id, op := range open {
+		if staged[id] != op.n {
+			add(Problem{Msg: fmt.Sprintf("the open pack %d has %d staged entries, its state says %d", id, staged[id], op.n)})
+		}
+	}
+	for l, r := range refs {
+		add(Problem{Lang: r.lang, ID: r.id, Version: r.n, Msg: fmt.Sprintf("stored version is missing (pack %d entry %d)", l.pack, l.slot)})
+	}
+}
+
+// entryCheck is what can be checked of a pack entry without the indexes.
+type entryCheck struct {
+	recErr          error
+	recID           int64
+	recLang, recSHA string
+	headErr         error
+	bodySHA         string
+}
+
+// checkEntries decodes every record and digests every body of a decoded
+// pack.
+func checkEntries(pc *packContent) []entryCheck {
+	out := make([]entryCheck, len(pc.entries))
+	for i := range pc.entries {
+		x := &out[i]
+		var rec record.Record
+		if x.recErr = json.Unmarshal(pc.record(i), &rec); x.recErr == nil {
+			x.recID, x.recLang, x.recSHA = rec.ID, rec.Lang, rec.RawSHA256
+		}
+		_, x.headErr = parseHead(pc.head(i))
+		sum := sha256.Sum256(pc.body(i))
+		x.bodySHA = hex.EncodeToString(sum[:])
+	}
+	return out
+}
+
+// lostEntries reports the versions stored in a blob that does not decode.
+func (db *DB) lostEntries(refs map[loc]verRef, in func(loc) bool, msg string, add func(Problem)) {
+	n := 0
+	for l, r := range refs {
+		if in(l) {
+			add(Problem{Lang: r.lang, ID: r.id, Version: r.n, Msg: "lost with " + msg})
+			delete(refs, l)
+			n++
+		}
+	}
+	if n == 0 {
+		add(Problem{Msg: msg})
+	}
+}
+
+// verifyV1Doc checks a document still in the schema-1 layout.
+func (db *DB) verifyV1Doc(tx *bolt.Tx, d *Doc, st *VerifyStats, add func(Problem)) {
+	for n := 1; n <= d.Versions; n++ {
+		st.Versions++
+		prob := func(msg string) { add(Problem{Lang: d.Lang, ID: d.ID, Version: n, Msg: msg}) }
+		s, err := db.readV1(tx, d.Lang, d.ID, n, true)
+		if err != nil {
+			prob(err.Error())
+			continue
+		}
+		rec, err := s.record()
+		if err != nil {
+			prob("parsed record does not decode: " + err.Error())
+			continue
+		}
+		if rec.ID != d.ID || rec.Lang != d.Lang {
+			prob(fmt.Sprintf("parsed record names %s/%d", rec.Lang, rec.ID))
+		}
+		st.RawBytes += int64(len(s.body))
+		sum := sha256.Sum256(s.body)
+		got := hex.EncodeToString(sum[:])
+		if rec.RawSHA256 != "" && got != rec.RawSHA256 {
+			prob(fmt.Sprintf("raw body digest %s does not match the recorded %s", got, rec.RawSHA256))
+		}
+		if n == d.Versions && d.RawSHA256 != "" && got != d.RawSHA256 {
+			prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", got, d.RawSHA256))
 		}
 	}
 }
 
 func (db *DB) verifyIndexes(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
 	docs := tx.Bucket(bDocs)
-	tx.Bucket(bChanges).ForEach(func(k, v []byte) error {
-		lang, id, ok := parseDocKey(v)
-		if !ok || len(k) != 8 {
-			add(Problem{Msg: fmt.Sprintf("change index: bad entry %x -> %x", k, v)})
-			return nil
+	for _, b := range [][]byte{bRawV1, bRecordsV1} {
+		bk := tx.Bucket(b)
+		if bk == nil {
+			continue
 		}
-		var d Doc
-		dv := docs.Get(v)
-		if dv == nil {
-			add(Problem{Lang: lang, ID: id, Msg: "change index names a document that is not archived"})
-			return nil
-		}
-		if json.Unmarshal(dv, &d) == nil && !bytes.Equal(u64(d.Seq), k) {
-			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("change index entry %x is stale (document's sequence is %d)", k, d.Seq)})
-		}
-		return nil
-	})
-	for _, b := range [][]byte{bRaw, bRecords} {
 		name := string(b)
-		tx.Bucket(b).ForEach(func(k, v []byte) error {
+		bk.ForEach(func(k, v []byte) error {
 			lang, id, ok := parseDocKey(k)
 			if !ok || len(k) != 14 {
 				add(Problem{Msg: fmt.Sprintf("%s: bad key %x", name, k)})
 				return nil
 			}
-			if docs.Get(k[:10]) == nil {
+			if dv := docs.Get(k[:10]); dv == nil || dv[0] != '{' {
 				add(Problem{Lang: lang, ID: id, Msg: name + " holds a version of a document the index does not know"})
 			}
 			return nil

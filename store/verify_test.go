@@ -3,11 +3,11 @@ package store_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -19,11 +19,16 @@ import (
 
 // buildArchive writes a closed archive of n English documents (every
 // fifth with a second version, realistic pages when big) plus two pending
-// entries, and returns its path.
+// entries, in small packs (the last ones staged), and returns its path.
 func buildArchive(t *testing.T, n int, big bool) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "archive.db")
-	db, err := store.Open(path, testOpts())
+	o := testOpts()
+	o.PackBytes = 4 << 10 // small documents: about 8 per pack
+	if big {
+		o.PackBytes = 4 * len(realisticPage("en", 1, 1))
+	}
+	db, err := store.Open(path, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,19 +134,23 @@ func flipOnDisk(t *testing.T, path string, needle []byte, n int) {
 func TestDB_Verify_CorruptBlobOnDisk(t *testing.T) {
 	tests := []struct {
 		name string
-		blob func(db *store.DB) []byte
-		msg  string
+		id   int64 // the document whose pack (or staged entry) is damaged
 	}{
-		{"raw page", func(db *store.DB) []byte { return db.RawBlob("en", 17, 1) }, "raw page"},
-		{"parsed record", func(db *store.DB) []byte { return db.RecordBlob("en", 17, 1) }, "parsed record"},
+		{"sealed pack", 17},
+		{"staged entry", 31},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := buildArchive(t, 30, true)
+			path := buildArchive(t, 31, true)
 			db := openNoCheck(t, path)
-			blob := tt.blob(db)
-			if len(blob) < 200 {
-				t.Fatalf("blob of %d bytes is too small to find", len(blob))
+			_, _, sealed := db.Loc("en", tt.id, 1)
+			if sealed != (tt.name == "sealed pack") {
+				t.Fatalf("en/%d sealed = %v", tt.id, sealed)
+			}
+			blob := db.StoredBlob("en", tt.id, 1)
+			inBlob, _ := store.BlobEntries(blob)
+			if len(blob) < 400 || len(inBlob) == 0 {
+				t.Fatalf("blob of %d bytes (%d entries) is too small to find", len(blob), len(inBlob))
 			}
 			needle := blob[len(blob)/2 : len(blob)/2+48]
 			db.Close()
@@ -152,28 +161,29 @@ func TestDB_Verify_CorruptBlobOnDisk(t *testing.T) {
 			if len(ps) == 0 {
 				t.Fatal("Verify found no problem in a flipped blob")
 			}
+			named := map[string]bool{}
 			for _, p := range ps {
-				if p.Lang != "en" || p.ID != 17 || p.Version != 1 || !strings.Contains(p.Msg, tt.msg) {
-					t.Errorf("problem %q (%+v), want one naming en/17 version 1 and %q", p, p, tt.msg)
-				}
-				if !strings.Contains(p.String(), "en/17 version 1") {
-					t.Errorf("Problem.String() = %q does not name the document", p)
+				named[fmt.Sprintf("%s/%d", p.Lang, p.ID)] = true
+				if !slices.Contains(inBlob, fmt.Sprintf("%s/%d", p.Lang, p.ID)) || p.Version == 0 {
+					t.Errorf("problem %q (%+v), want one naming a version stored in the damaged blob %v", p, p, inBlob)
 				}
 			}
-			if st.Documents != 30 {
-				t.Errorf("Verify checked %d documents, want 30 (a problem must not stop the check)", st.Documents)
+			if !named[fmt.Sprintf("en/%d", tt.id)] {
+				t.Errorf("no problem names en/%d: %q", tt.id, ps)
 			}
-			if tt.name == "raw page" {
-				if _, err := db.RawResponse("en", 17, 1); !errors.Is(err, store.ErrCorrupt) {
-					t.Errorf("RawResponse of the damaged page: %v, want ErrCorrupt", err)
-				}
-			} else {
-				if _, err := db.Record("en", 17, 1); !errors.Is(err, store.ErrCorrupt) {
-					t.Errorf("Record of the damaged record: %v, want ErrCorrupt", err)
-				}
+			if st.Documents != 31 {
+				t.Errorf("Verify checked %d documents, want 31 (a problem must not stop the check)", st.Documents)
 			}
-			if r, err := db.RawResponse("en", 16, 1); err != nil || !bytes.Equal(r.Body, realisticPage("en", 16, 1)) {
-				t.Errorf("a neighbour of the damaged blob is unreadable: %v", err)
+			if _, err := db.RawResponse("en", tt.id, 1); !errors.Is(err, store.ErrCorrupt) {
+				t.Errorf("RawResponse of the damaged page: %v, want ErrCorrupt", err)
+			}
+			for _, other := range []int64{1, 29} {
+				if slices.Contains(inBlob, fmt.Sprintf("en/%d", other)) {
+					continue
+				}
+				if r, err := db.RawResponse("en", other, 1); err != nil || !bytes.Equal(r.Body, realisticPage("en", other, 1)) {
+					t.Errorf("en/%d, outside the damaged blob, is unreadable: %v", other, err)
+				}
 			}
 		})
 	}
@@ -194,60 +204,67 @@ func boltEdit(t *testing.T, path string, fn func(tx *bolt.Tx) error) {
 
 func bucket(tx *bolt.Tx, name string) *bolt.Bucket { return tx.Bucket([]byte(name)) }
 
-func TestDB_Verify_IndexDamage(t *testing.T) {
-	type want struct {
-		lang    string
-		id      int64
-		version int
-		msg     string
+// editDoc rewrites the bookkeeping of a document through bbolt.
+func editDoc(tx *bolt.Tx, lang string, id int64, fn func(d *store.Doc)) error {
+	b := bucket(tx, store.BucketDocs)
+	d, err := store.DecodeDocForTest(lang, id, b.Get(store.DocKey(lang, id)))
+	if err != nil {
+		return err
 	}
+	fn(d)
+	return b.Put(store.DocKey(lang, id), store.DocValueForTest(d))
+}
+
+func docOf(tx *bolt.Tx, lang string, id int64) *store.Doc {
+	d, _ := store.DecodeDocForTest(lang, id, bucket(tx, store.BucketDocs).Get(store.DocKey(lang, id)))
+	return d
+}
+
+// want is a problem Verify must report ("" and 0 match anything).
+type want struct {
+	lang    string
+	id      int64
+	version int
+	msg     string
+}
+
+func TestDB_Verify_IndexDamage(t *testing.T) {
+	// buildArchive(12): en/1..12, versions 2 of en/5 and en/10; packs of
+	// about 8 small documents: en/1..8 sealed, the rest staged.
 	tests := []struct {
 		name string
 		edit func(tx *bolt.Tx) error
 		want []want
 	}{
-		{"record version deleted", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketRecords).Delete(store.VerKey("en", 10, 2))
-		}, []want{{"en", 10, 2, "parsed record is missing"}}},
-		{"raw version deleted", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketRaw).Delete(store.VerKey("en", 7, 1))
-		}, []want{{"en", 7, 1, "raw page is missing"}}},
-		{"raw of another document", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketRaw).Put(store.VerKey("en", 3, 1), bytes.Clone(bucket(tx, store.BucketRaw).Get(store.VerKey("en", 4, 1))))
-		}, []want{{"en", 3, 1, "does not match the recorded"}, {"en", 3, 1, "does not match the bookkeeping"}}},
-		{"record of another document", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketRecords).Put(store.VerKey("en", 3, 1), bytes.Clone(bucket(tx, store.BucketRecords).Get(store.VerKey("en", 4, 1))))
-		}, []want{{"en", 3, 1, "parsed record names en/4"}, {"en", 3, 1, "does not match the recorded"}}},
-		{"raw page beyond the versions", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketRaw).Put(store.VerKey("en", 8, 2), bytes.Clone(bucket(tx, store.BucketRaw).Get(store.VerKey("en", 8, 1))))
-		}, []want{{"en", 8, 0, "beyond version 1"}}},
-		{"orphan version", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketRecords).Put(store.VerKey("ru", 500, 1), bytes.Clone(bucket(tx, store.BucketRecords).Get(store.VerKey("en", 8, 1))))
-		}, []want{{"ru", 500, 0, "records holds a version of a document the index does not know"}}},
-		{"change entry deleted", func(tx *bolt.Tx) error {
-			var d store.Doc
-			json.Unmarshal(bucket(tx, store.BucketDocs).Get(store.DocKey("en", 6)), &d)
-			k := make([]byte, 8)
-			binary.BigEndian.PutUint64(k, d.Seq)
-			return bucket(tx, store.BucketChanges).Delete(k)
-		}, []want{{"en", 6, 0, "is not indexed"}}},
-		{"stale change entry", func(tx *bolt.Tx) error {
-			k := make([]byte, 8)
-			binary.BigEndian.PutUint64(k, 100000)
-			return bucket(tx, store.BucketChanges).Put(k, store.DocKey("en", 6))
-		}, []want{{"en", 6, 0, "stale"}}},
-		{"change entry of a missing document", func(tx *bolt.Tx) error {
-			k := make([]byte, 8)
-			binary.BigEndian.PutUint64(k, 100001)
-			return bucket(tx, store.BucketChanges).Put(k, store.DocKey("ru", 77))
-		}, []want{{"ru", 77, 0, "not archived"}}},
+		{"staged entry deleted", func(tx *bolt.Tx) error {
+			l := docOf(tx, "en", 12).LocsForTest()[0]
+			return bucket(tx, store.BucketStage).Delete(store.StageKey(l[0], int(l[1])))
+		}, []want{{"en", 12, 1, "stored version is missing"}, {"", 0, 0, "staged entries, its state says"}}},
+		{"sealed pack deleted", func(tx *bolt.Tx) error {
+			return bucket(tx, store.BucketPacks).Delete(store.PackKey(docOf(tx, "en", 1).LocsForTest()[0][0]))
+		}, nil}, // every version of the pack: checked below
+		{"two documents at one place", func(tx *bolt.Tx) error {
+			l4 := docOf(tx, "en", 4).LocsForTest()
+			return editDoc(tx, "en", 3, func(d *store.Doc) { d.SetLocsForTest(l4) })
+		}, []want{{"en", 4, 1, "where en/3 version 1 is"}, {"en", 3, 1, "holds en/4 instead"}, {"en", 3, 0, "holds a version no document names"}}},
+		{"versions without locations", func(tx *bolt.Tx) error {
+			return editDoc(tx, "en", 11, func(d *store.Doc) { d.Versions = 2 })
+		}, []want{{"en", 11, 0, "2 versions but 1 stored locations"}}},
+		{"change number of another document", func(tx *bolt.Tx) error {
+			seq := docOf(tx, "en", 5).Seq
+			return editDoc(tx, "en", 6, func(d *store.Doc) { d.Seq = seq })
+		}, []want{{"en", 6, 0, "is also that of document 5"}}},
+		{"change number beyond the mark", func(tx *bolt.Tx) error {
+			return editDoc(tx, "en", 6, func(d *store.Doc) { d.Seq = 100000 })
+		}, []want{{"en", 6, 0, "outside"}}},
+		{"open pack state wrong", func(tx *bolt.Tx) error {
+			l := docOf(tx, "en", 12).LocsForTest()[0]
+			k, v := store.OpenPackForTest("en", l[0], 7, 100)
+			return bucket(tx, store.BucketMeta).Put(k, v)
+		}, []want{{"", 0, 0, "its state says 7"}}},
 		{"bookkeeping garbage", func(tx *bolt.Tx) error {
-			return bucket(tx, store.BucketDocs).Put(store.DocKey("en", 9), []byte("{\"lang\":"))
-		}, []want{{"en", 9, 0, "does not decode"}}},
-		{"bookkeeping of another document", func(tx *bolt.Tx) error {
-			v := bytes.Replace(bucket(tx, store.BucketDocs).Get(store.DocKey("en", 9)), []byte(`"id":9,`), []byte(`"id":19,`), 1)
-			return bucket(tx, store.BucketDocs).Put(store.DocKey("en", 9), v)
-		}, []want{{"en", 9, 0, "names en/19"}}},
+			return bucket(tx, store.BucketDocs).Put(store.DocKey("en", 9), []byte{2, 0x0a})
+		}, []want{{"en", 9, 0, "does not decode"}, {"en", 0, 0, "holds a version no document names"}}},
 		{"frontier garbage", func(tx *bolt.Tx) error {
 			return bucket(tx, store.BucketPending).Put(store.DocKey("ru", 1), []byte("nope"))
 		}, []want{{"ru", 1, 0, "frontier entry does not decode"}}},
@@ -255,13 +272,29 @@ func TestDB_Verify_IndexDamage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := buildArchive(t, 12, false)
-			boltEdit(t, path, tt.edit)
+			var inPack1 []string
+			boltEdit(t, path, func(tx *bolt.Tx) error {
+				entries, _ := store.BlobEntries(bucket(tx, store.BucketPacks).Get(store.PackKey(docOf(tx, "en", 1).LocsForTest()[0][0])))
+				inPack1 = entries
+				return tt.edit(tx)
+			})
 			db := openNoCheck(t, path)
 			ps, _ := verifyProblems(t, db)
-			for _, w := range tt.want {
+			wants := tt.want
+			if tt.name == "sealed pack deleted" {
+				if len(inPack1) < 2 {
+					t.Fatalf("the first pack holds %v", inPack1)
+				}
+				for _, e := range inPack1 {
+					var id int64
+					fmt.Sscanf(e, "en/%d", &id)
+					wants = append(wants, want{"en", id, 0, "stored version is missing"})
+				}
+			}
+			for _, w := range wants {
 				found := false
 				for _, p := range ps {
-					if p.Lang == w.lang && p.ID == w.id && p.Version == w.version && strings.Contains(p.Msg, w.msg) {
+					if (w.lang == "" || p.Lang == w.lang) && (w.id == 0 || p.ID == w.id) && (w.version == 0 || p.Version == w.version) && strings.Contains(p.Msg, w.msg) {
 						found = true
 					}
 				}
@@ -269,8 +302,8 @@ func TestDB_Verify_IndexDamage(t *testing.T) {
 					t.Errorf("no problem %s/%d version %d %q among %q", w.lang, w.id, w.version, w.msg, ps)
 				}
 			}
-			if len(ps) > len(tt.want) {
-				t.Errorf("%d problems, want %d: %q", len(ps), len(tt.want), ps)
+			if len(ps) > len(wants) {
+				t.Errorf("%d problems, want %d: %q", len(ps), len(wants), ps)
 			}
 		})
 	}
@@ -320,12 +353,12 @@ func TestDB_Verify_DamagedPages(t *testing.T) {
 		edit   pageEdit
 	}{
 		{"page type cleared", store.BucketDocs, "", setU16(8)},
-		{"page id wrong", store.BucketRaw, "", func(t *testing.T, f *os.File, pgid uint64, psize int) {
+		{"page id wrong", store.BucketPacks, "", func(t *testing.T, f *os.File, pgid uint64, psize int) {
 			b := make([]byte, 8)
 			binary.LittleEndian.PutUint64(b, 999999)
 			f.WriteAt(b, int64(pgid)*int64(psize))
 		}},
-		{"page zeroed", store.BucketRecords, "", func(t *testing.T, f *os.File, pgid uint64, psize int) {
+		{"page zeroed", store.BucketPacks, "", func(t *testing.T, f *os.File, pgid uint64, psize int) {
 			f.WriteAt(make([]byte, psize), int64(pgid)*int64(psize))
 		}},
 		// Regression (fixed): store.go:157 (DB.init, called by Open). Open reads the top-level bucket
