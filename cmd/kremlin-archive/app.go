@@ -278,7 +278,7 @@ func roundSeconds(d time.Duration) float64 {
 
 // openDB opens the archive for writing (creating it) or reading.
 func (c *common) openDB(readOnly bool) (*store.DB, error) {
-	db, err := store.Open(c.cfg.DB, &store.Options{ReadOnly: readOnly, Day: kremlin.Day})
+	db, err := store.Open(c.cfg.DB, &store.Options{ReadOnly: readOnly, Day: kremlin.Day, Logger: c.log})
 	switch {
 	case errors.Is(err, store.ErrNoArchive):
 		return nil, withHint(err, "kremlin-archive crawl   (or pass --db / set db in crawl.yaml to the archive file)")

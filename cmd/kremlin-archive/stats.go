@@ -257,9 +257,8 @@ func printStats(w io.Writer, rep *statsReport) {
 
 	fmt.Fprintln(w, "\nLast runs:")
 	printRuns(w, rep.Runs)
-	if s := rep.Storage; s != nil && s.RawBytes > 0 {
-		fmt.Fprintf(w, "\nStorage: %d raw responses, %s as received, %s stored (%.3f); records %s\n",
-			s.Versions, humanBytes(s.RawBytes), humanBytes(s.StoredBytes), float64(s.StoredBytes)/float64(s.RawBytes), humanBytes(s.RecordBytes))
+	if rep.Storage != nil {
+		printStorage(w, rep.Storage)
 	}
 }
 
