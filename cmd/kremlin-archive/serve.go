@@ -98,7 +98,10 @@ func runServe(ctx context.Context, o serveOptions, stdout, stderr io.Writer) err
 		debug.SetMemoryLimit(serveMemoryLimit)
 	}
 	open := func() (*store.DB, error) {
-		return store.Open(o.DB, &store.Options{ReadOnly: true, Day: kremlin.Day})
+		// A running crawl lets go of the file within milliseconds; only a
+		// process outside the lock protocol keeps it: then answer from
+		// the index rather than wait the readers' default 30 s.
+		return store.Open(o.DB, &store.Options{ReadOnly: true, Day: kremlin.Day, LockTimeout: 2 * time.Second})
 	}
 	// The archive must exist; a crawl holding it is fine (the index
 	// answers meanwhile).
