@@ -53,7 +53,7 @@ const (
 	// the next page).
 	watchEvery = 10 * time.Millisecond
 	// pollEvery is how often a waiting process tries a lock again.
-	pollEvery = 5 * time.Millisecond
+	pollEvery = 2 * time.Millisecond
 	// writerWaitLog is how long a writer waits for readers before it
 	// says so in the log (and again each time as long again has passed).
 	writerWaitLog = time.Minute
@@ -289,6 +289,16 @@ func (db *DB) openFile(first bool) error {
 			}
 			if !ok {
 				return fmt.Errorf("%s: %w (a writer did not let go of it within %s)", db.path, ErrLocked, db.opts.LockTimeout)
+			}
+		}
+		if h.readers != nil {
+			// Wait for the writer to close the file before asking bbolt,
+			// which retries its lock only every 50 ms.
+			if f, err := os.Open(db.path); err == nil {
+				if ok, _ := db.waitLock(f, false, deadline, ""); ok {
+					unlock(f)
+				}
+				f.Close()
 			}
 		}
 		bopts.Timeout = max(time.Until(deadline), 10*time.Millisecond)
