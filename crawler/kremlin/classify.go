@@ -43,6 +43,7 @@ type page struct {
 	url    string
 	path   string
 	doc    *goquery.Document
+	src    string // the page the tree's strings point into ("" when they do not): see detach
 	kind   Kind
 	reason string
 
@@ -82,11 +83,11 @@ func (p *page) classify() (Kind, string) {
 		return KindTruncated, "no closing </html> near the end (body cut off?)"
 	}
 
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.raw))
+	root, src, err := parseHTML(p.raw)
 	if err != nil {
 		return KindUnknown, "unparseable HTML: " + err.Error()
 	}
-	p.doc = doc
+	p.doc, p.src = goquery.NewDocumentFromNode(root), src
 
 	structural, why := p.structure()
 	if structural == KindDocument {

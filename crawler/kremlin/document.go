@@ -34,19 +34,28 @@ import (
 // ID (article#event-<id>, #material_link, og:url) differs from the one in
 // pageURL. Problems that do not disqualify the page are Document.Warnings.
 func ParseDocument(body []byte, pageURL string, opt Options) (*Document, error) {
+	doc, _, err := parseDocument(body, pageURL, opt)
+	return doc, err
+}
+
+// parseDocument is ParseDocument; it also returns the page string the
+// parse tree pointed into (for the test that no record string does).
+func parseDocument(body []byte, pageURL string, opt Options) (*Document, string, error) {
 	p := loadPage(body, pageURL)
 	if p.kind != KindDocument {
-		return nil, &NotDocumentError{Kind: p.kind, Reason: p.reason}
+		return nil, p.src, &NotDocumentError{Kind: p.kind, Reason: p.reason}
 	}
 	d := &docParser{page: p, art: goquery.NewDocumentFromNode(p.article).Selection}
 	if err := d.identify(opt); err != nil {
-		return nil, err
+		return nil, p.src, err
 	}
 	d.parse()
 	d.rec.ParserVersion = ParserVersion
 	d.rec.SchemaVersion = record.SchemaVersion
 	d.rec.Normalize()
-	return &Document{Record: d.rec, Warnings: d.warnings}, nil
+	doc := &Document{Record: d.rec, Warnings: d.warnings}
+	detach(doc, p.src)
+	return doc, p.src, nil
 }
 
 type docParser struct {

@@ -28,9 +28,16 @@ import (
 // warning. Anything else (document, challenge, truncated, empty …) is an
 // error wrapping ErrNotListing.
 func ParseListing(body []byte, pageURL string) (*Listing, error) {
+	l, _, err := parseListing(body, pageURL)
+	return l, err
+}
+
+// parseListing is ParseListing; it also returns the page string the parse
+// tree pointed into.
+func parseListing(body []byte, pageURL string) (*Listing, string, error) {
 	p := loadPage(body, pageURL)
 	if p.kind != KindListing {
-		return nil, fmt.Errorf("%w: %s%s", ErrNotListing, p.kind, reasonSuffix(p.reason))
+		return nil, p.src, fmt.Errorf("%w: %s%s", ErrNotListing, p.kind, reasonSuffix(p.reason))
 	}
 	l := &Listing{Items: []ListItem{}}
 	if p.reason != "" {
@@ -104,7 +111,8 @@ func ParseListing(body []byte, pageURL string) (*Listing, error) {
 	if lister.Length() > 0 && l.Pages > 0 && l.Page > l.Pages {
 		l.Warnings = append(l.Warnings, fmt.Sprintf("page %d is beyond data-pages %d", l.Page, l.Pages))
 	}
-	return l, nil
+	detach(l, p.src)
+	return l, p.src, nil
 }
 
 func reasonSuffix(r string) string {
