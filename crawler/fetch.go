@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -184,7 +183,7 @@ func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if resp.ContentLength > t.maxBody {
 		return nil, t.fail(&TooLargeError{URL: u, Limit: t.maxBody, Size: resp.ContentLength})
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, t.maxBody+1))
+	body, err := readBody(resp.Body, resp.ContentLength, t.maxBody+1)
 	if err != nil {
 		return nil, t.fail(&NetError{URL: u, Err: fmt.Errorf("body cut off after %d bytes: %w", len(body), err), Truncated: true, Timeout: isTimeout(req.Context(), err)})
 	}

@@ -44,6 +44,7 @@ type page struct {
 	path   string
 	doc    *goquery.Document
 	src    string // the page the tree's strings point into ("" when they do not): see detach
+	idx    *pageIndex
 	kind   Kind
 	reason string
 
@@ -88,6 +89,7 @@ func (p *page) classify() (Kind, string) {
 		return KindUnknown, "unparseable HTML: " + err.Error()
 	}
 	p.doc, p.src = goquery.NewDocumentFromNode(root), src
+	p.idx = indexPage(root)
 
 	structural, why := p.structure()
 	if structural == KindDocument {
@@ -111,8 +113,8 @@ func (p *page) classify() (Kind, string) {
 // structure classifies the parsed page by its markup alone.
 func (p *page) structure() (Kind, string) {
 	d := p.doc
-	if a := d.Find("article.read__in").First(); a.Length() > 0 {
-		p.article = a.Get(0)
+	if a := p.idx.articleReadIn; a != nil {
+		p.article = a
 		return KindDocument, ""
 	}
 	if a := d.Find(`article[id^="event-"]`).First(); a.Length() > 0 && a.Find("h1.entry-title").Length() > 0 {

@@ -81,8 +81,8 @@ func (d *docParser) identify(opt Options) error {
 	if m := eventIDRE.FindStringSubmatch(attr(d.article, "id")); m != nil {
 		artID, _ = strconv.ParseInt(m[1], 10, 64)
 	}
-	materialLink := strings.TrimSpace(d.doc.Find("#material_link").First().Text())
-	ogURL := strings.TrimSpace(d.doc.Find(`meta[property="og:url"]`).First().AttrOr("content", ""))
+	materialLink := strings.TrimSpace(textOf(d.idx.materialLink))
+	ogURL := strings.TrimSpace(attrOr(d.idx.ogURL, "content", ""))
 	type src struct {
 		name string
 		id   int64
@@ -137,7 +137,7 @@ func (d *docParser) identify(opt Options) error {
 // contradicts opt.Lang is warned about too.
 func (d *docParser) language(optLang string) string {
 	lang := strings.ToLower(strings.TrimSpace(optLang))
-	pageLang := strings.ToLower(strings.TrimSpace(d.doc.Find("html").First().AttrOr("lang", "")))
+	pageLang := strings.ToLower(strings.TrimSpace(attrOr(d.idx.html, "lang", "")))
 	if i := strings.IndexAny(pageLang, "-_"); i > 0 {
 		pageLang = pageLang[:i]
 	}
@@ -162,7 +162,7 @@ func (d *docParser) language(optLang string) string {
 // #material_link, else og:url, else an absolute link[rel=canonical] of the
 // same document, else the fetched path (minus /print etc.).
 func (d *docParser) canonicalPath(materialLink, ogURL string) string {
-	canonical := strings.TrimSpace(d.doc.Find(`link[rel="canonical"]`).First().AttrOr("href", ""))
+	canonical := strings.TrimSpace(attrOr(d.idx.canonical, "href", ""))
 	if !strings.Contains(canonical, "://") {
 		canonical = ""
 	}
@@ -283,7 +283,7 @@ func hasAnyPrefix(s string, ps []string) bool {
 // parseStatus reads sections and the publication date from div.read__status.
 func (d *docParser) parseStatus() statusInfo {
 	var info statusInfo
-	st := d.doc.Find(".read__status").First()
+	st := selectionOf(d.idx.status)
 	if st.Length() == 0 {
 		d.warn("no status block (.read__status)")
 		d.warn("no sections")
@@ -419,7 +419,7 @@ var updatedLabels = []string{
 
 // updated fills "updated" from div.read__updated (outside the article).
 func (d *docParser) updated() {
-	u := d.doc.Find(".read__updated").First()
+	u := selectionOf(d.idx.updated)
 	if u.Length() == 0 {
 		return
 	}
@@ -464,9 +464,10 @@ var tagKeys = map[string]string{
 func (d *docParser) tags() {
 	tags := map[string][]string{}
 	keys := map[string][]*string{}
-	d.doc.Find(".read__tagscol").Each(func(_ int, col *goquery.Selection) {
+	for _, n := range d.idx.tagCols {
+		col := selectionOf(n)
 		if col.ParentsFiltered(".read__download").Length() > 0 || col.Find(".read__download_title").Length() > 0 {
-			return
+			continue
 		}
 		heading := strings.TrimSpace(strings.TrimSuffix(nodeTextSel(col.Find("h3, h2, h4").First()), ":"))
 		key, ok := tagKeys[strings.ToLower(heading)]
@@ -500,7 +501,7 @@ func (d *docParser) tags() {
 			tags[key] = append(tags[key], vals...)
 			keys[key] = append(keys[key], ks...)
 		}
-	})
+	}
 	d.rec.Tags = tags
 	d.rec.TagKeys = keys
 }
