@@ -30,34 +30,70 @@ func clean(s string) string {
 	if simple {
 		return s
 	}
-	b := make([]byte, 0, len(s))
-	space := false
+	var c cleaner
+	c.b = make([]byte, 0, len(s))
+	c.add(s)
+	return string(c.b)
+}
+
+// cleanSegs is clean of the segments' concatenation, built in one buffer.
+func cleanSegs(p paragraph) string {
+	n := 0
+	for _, s := range p {
+		n += len(s.text)
+	}
+	var c cleaner
+	c.b = make([]byte, 0, n)
+	for _, s := range p {
+		c.add(s.text)
+	}
+	return string(c.b)
+}
+
+// cleanStart marks the bytes that may start whitespace: the ASCII spaces
+// and the first bytes of the Unicode spaces (U+0085 and U+00A0: 0xC2;
+// U+1680: 0xE1; U+2000–U+205F: 0xE2; U+3000: 0xE3).
+var cleanStart = func() (t [256]bool) {
+	for _, c := range []byte{' ', '\t', '\n', '\v', '\f', '\r', 0xC2, 0xE1, 0xE2, 0xE3} {
+		t[c] = true
+	}
+	return t
+}()
+
+// cleaner appends text to b with whitespace runs collapsed to one space,
+// none at the ends. It copies the runs between possible spaces whole.
+type cleaner struct {
+	b     []byte
+	space bool // whitespace seen since the last text
+}
+
+func (c *cleaner) add(s string) {
 	for i := 0; i < len(s); {
-		c := s[i]
-		size := 1
-		if c < utf8.RuneSelf {
-			if c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' {
-				space = true
+		j := i
+		for j < len(s) && !cleanStart[s[j]] {
+			j++
+		}
+		if j == i {
+			if s[i] < utf8.RuneSelf {
+				c.space = true
 				i++
 				continue
 			}
-		} else {
-			var r rune
-			r, size = utf8.DecodeRuneInString(s[i:])
+			r, size := utf8.DecodeRuneInString(s[i:])
 			if unicode.IsSpace(r) {
-				space = true
+				c.space = true
 				i += size
 				continue
 			}
+			j = i + size // a character that only starts like a space (an em dash)
 		}
-		if space && len(b) > 0 {
-			b = append(b, ' ')
+		if c.space && len(c.b) > 0 {
+			c.b = append(c.b, ' ')
 		}
-		space = false
-		b = append(b, s[i:i+size]...)
-		i += size
+		c.space = false
+		c.b = append(c.b, s[i:j]...)
+		i = j
 	}
-	return string(b)
 }
 
 // hasClass reports whether n has class c.
@@ -248,11 +284,7 @@ func (p paragraph) String() string {
 	if len(p) == 1 {
 		return clean(p[0].text)
 	}
-	var b strings.Builder
-	for _, s := range p {
-		b.WriteString(s.text)
-	}
-	return clean(b.String())
+	return cleanSegs(p)
 }
 
 // collectSegs appends the text pieces of n's subtree to out. person is
