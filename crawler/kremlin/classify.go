@@ -117,35 +117,35 @@ func (p *page) structure() (Kind, string) {
 		p.article = a
 		return KindDocument, ""
 	}
-	if a := d.Find(`article[id^="event-"]`).First(); a.Length() > 0 && a.Find("h1.entry-title").Length() > 0 {
+	if a := d.FindMatcher(selArticleIdEvent).First(); a.Length() > 0 && a.FindMatcher(selH1EntryTitle).Length() > 0 {
 		p.article = a.Get(0)
 		return KindDocument, ""
 	}
-	if in := d.Find("div.read__in").First(); in.Length() > 0 {
+	if in := d.FindMatcher(selDivReadIn).First(); in.Length() > 0 {
 		switch {
-		case in.Find("h1.read__top_title").Length() > 0:
+		case in.FindMatcher(selH1ReadTopTitle).Length() > 0:
 			return KindTab, "photo tab page (h1.read__top_title)"
-		case in.Find(".read__top_media").Length() > 0:
+		case in.FindMatcher(selReadTopMedia).Length() > 0:
 			return KindTab, "video tab page (read__top_media)"
-		case in.Find(".photoset").Length() > 0:
+		case in.FindMatcher(selPhotoset).Length() > 0:
 			return KindTab, "photo tab page (photoset)"
-		case in.Find("h1").Length() > 0 && in.Find("h1.entry-title").Length() == 0:
+		case in.FindMatcher(selH1).Length() > 0 && in.FindMatcher(selH1EntryTitle).Length() == 0:
 			return KindTab, "tab page (bare h1, no article)"
 		}
 	}
-	if d.Find(".lister-page").Length() > 0 {
+	if d.FindMatcher(selListerPage).Length() > 0 {
 		return KindListing, ""
 	}
-	if d.Find(".read__in").Length() == 0 && listingItems(d, false).Length() > 0 {
+	if d.FindMatcher(selReadIn).Length() == 0 && listingItems(d, false).Length() > 0 {
 		return KindListing, "hentry items without .lister-page"
 	}
 	if m := blockTitle(d); m != "" {
 		return KindChallenge, "block message " + quote(m) + " in the title or heading"
 	}
 	if isErrorPage(d) {
-		return KindError, "title " + strconv.Quote(clean(d.Find("title").First().Text()))
+		return KindError, "title " + strconv.Quote(clean(d.FindMatcher(selTitle).First().Text()))
 	}
-	if d.Find(".read__in").Length() > 0 {
+	if d.FindMatcher(selReadIn).Length() > 0 {
 		return KindUnknown, "div.read__in without article or tab markup"
 	}
 	return KindUnknown, "no document, listing or tab markup"
@@ -160,7 +160,7 @@ var blockMarkers = []string{
 
 // blockTitle returns the block marker found in the title or first h1.
 func blockTitle(d *goquery.Document) string {
-	for _, t := range []string{d.Find("title").First().Text(), d.Find("h1").First().Text()} {
+	for _, t := range []string{d.FindMatcher(selTitle).First().Text(), d.FindMatcher(selH1).First().Text()} {
 		t = strings.ToLower(clean(t))
 		for _, m := range blockMarkers {
 			if strings.Contains(t, m) {
@@ -180,7 +180,7 @@ var errorMarkers = []string{
 // isErrorPage looks for an error message in the title or main heading, or
 // an error class on the body.
 func isErrorPage(d *goquery.Document) bool {
-	texts := []string{d.Find("title").First().Text(), d.Find("h1").First().Text()}
+	texts := []string{d.FindMatcher(selTitle).First().Text(), d.FindMatcher(selH1).First().Text()}
 	for _, t := range texts {
 		t = strings.ToLower(clean(t))
 		for _, m := range errorMarkers {
@@ -189,7 +189,7 @@ func isErrorPage(d *goquery.Document) bool {
 			}
 		}
 	}
-	cls := strings.ToLower(d.Find("body").AttrOr("class", ""))
+	cls := strings.ToLower(d.FindMatcher(selBody).AttrOr("class", ""))
 	return strings.Contains(cls, "error") || strings.Contains(cls, "404") || strings.Contains(cls, "not-found")
 }
 

@@ -182,16 +182,16 @@ func (d *docParser) parse() {
 	r := &d.rec
 	r.IsAnnouncement = hasClass(d.article, "announce")
 
-	r.Title = nodeTextSel(d.art.Find("h1.entry-title").First())
+	r.Title = nodeTextSel(d.art.FindMatcher(selH1EntryTitle).First())
 	if r.Title == "" {
-		r.Title = nodeTextSel(d.art.Find("h1").First())
+		r.Title = nodeTextSel(d.art.FindMatcher(selH1).First())
 		if r.Title == "" {
 			d.warn("no title (h1.entry-title)")
 		} else {
 			d.warn("title taken from a bare h1")
 		}
 	}
-	if pl := nodeTextSel(d.art.Find(".read__place").First()); pl != "" {
+	if pl := nodeTextSel(d.art.FindMatcher(selReadPlace).First()); pl != "" {
 		r.Place = record.Str(pl)
 	}
 	r.Lead = d.lead()
@@ -223,7 +223,7 @@ func nodeTextSel(s *goquery.Selection) string {
 
 // lead joins the lead's paragraphs with a single space.
 func (d *docParser) lead() string {
-	l := d.art.Find(".read__lead").First()
+	l := d.art.FindMatcher(selReadLead).First()
 	if l.Length() == 0 {
 		return ""
 	}
@@ -238,14 +238,14 @@ func (d *docParser) lead() string {
 
 // body returns the article body element.
 func (d *docParser) body() *html.Node {
-	if b := d.art.Find(".read__internal_content").First(); b.Length() > 0 {
+	if b := d.art.FindMatcher(selReadInternalContent).First(); b.Length() > 0 {
 		return b.Get(0)
 	}
-	if b := d.art.Find(`[itemprop="articleBody"]`).First(); b.Length() > 0 {
+	if b := d.art.FindMatcher(selItempropArticleBody).First(); b.Length() > 0 {
 		d.warn("body found by itemprop=articleBody, not .read__internal_content")
 		return b.Get(0)
 	}
-	if b := d.art.Find(".entry-content").First(); b.Length() > 0 {
+	if b := d.art.FindMatcher(selEntryContent).First(); b.Length() > 0 {
 		d.warn("body found by .entry-content, not .read__internal_content")
 		return b.Get(0)
 	}
@@ -256,7 +256,7 @@ func (d *docParser) body() *html.Node {
 // text is expected, e.g. a photo-only item).
 func hasMedia(body *html.Node) bool {
 	s := goquery.NewDocumentFromNode(body).Selection
-	return s.Find("img, video, iframe, .slider, .media, .media__container, .photoset").Length() > 0
+	return s.FindMatcher(selMedia).Length() > 0
 }
 
 // statusInfo is what the "Publication status" block says.
@@ -290,19 +290,19 @@ func (d *docParser) parseStatus() statusInfo {
 		return info
 	}
 	var sections []string
-	st.Find("p").Each(func(_ int, p *goquery.Selection) {
+	st.FindMatcher(selP).Each(func(_ int, p *goquery.Selection) {
 		lbl := statusLabel(p.Get(0))
 		switch {
 		case lbl == "":
 			// e.g. the "Text version" link
 		case hasAnyPrefix(lbl, sectionLabels):
-			p.Find("a").Each(func(_ int, a *goquery.Selection) {
+			p.FindMatcher(selA).Each(func(_ int, a *goquery.Selection) {
 				if t := nodeText(a.Get(0)); t != "" {
 					sections = append(sections, t)
 				}
 			})
 		case hasAnyPrefix(lbl, pubDateLabels):
-			t := p.Find("time").First()
+			t := p.FindMatcher(selTime).First()
 			if dt, ok := validDate(t.AttrOr("datetime", "")); ok {
 				info.date = dt
 			} else if dt, ok := parseDateText(nodeTextSel(p)); ok {
@@ -349,7 +349,7 @@ func labelOf(s string) string {
 // dates fills date, time and published.
 func (d *docParser) dates(status statusInfo) {
 	r := &d.rec
-	pub := d.art.Find("time.read__published").First()
+	pub := d.art.FindMatcher(selTimeReadPublished).First()
 	var date string
 	if pub.Length() > 0 {
 		if dt, ok := validDate(pub.AttrOr("datetime", "")); ok {
@@ -372,7 +372,7 @@ func (d *docParser) dates(status statusInfo) {
 	}
 
 	var hhmm string
-	if t := d.art.Find(".read__time").First(); t.Length() > 0 {
+	if t := d.art.FindMatcher(selReadTime).First(); t.Length() > 0 {
 		txt := nodeTextSel(t)
 		if v, ok := parseHHMM(txt); ok {
 			hhmm = v
@@ -423,7 +423,7 @@ func (d *docParser) updated() {
 	if u.Length() == 0 {
 		return
 	}
-	t := u.Find("time").First()
+	t := u.FindMatcher(selTime).First()
 	txt := nodeTextSel(u)
 	lbl := txt
 	if t.Length() > 0 {
@@ -466,10 +466,10 @@ func (d *docParser) tags() {
 	keys := map[string][]*string{}
 	for _, n := range d.idx.tagCols {
 		col := selectionOf(n)
-		if col.ParentsFiltered(".read__download").Length() > 0 || col.Find(".read__download_title").Length() > 0 {
+		if col.ParentsMatcher(selReadDownload).Length() > 0 || col.FindMatcher(selReadDownloadTitle).Length() > 0 {
 			continue
 		}
-		heading := strings.TrimSpace(strings.TrimSuffix(nodeTextSel(col.Find("h3, h2, h4").First()), ":"))
+		heading := strings.TrimSpace(strings.TrimSuffix(nodeTextSel(col.FindMatcher(selTagHeading).First()), ":"))
 		key, ok := tagKeys[strings.ToLower(heading)]
 		if !ok {
 			key = strings.ToLower(heading)
@@ -477,13 +477,13 @@ func (d *docParser) tags() {
 		}
 		var vals []string
 		var ks []*string
-		col.Find("li").Each(func(_ int, li *goquery.Selection) {
+		col.FindMatcher(selLi).Each(func(_ int, li *goquery.Selection) {
 			if li.HasClass("read__tagsmore") {
 				return
 			}
-			a := li.Find(`a[rel~="tag"]`).First()
+			a := li.FindMatcher(selARelTag).First()
 			if a.Length() == 0 {
-				a = li.Find("a[href]").First()
+				a = li.FindMatcher(selAHref).First()
 			}
 			if a.Length() == 0 {
 				return // "N more" toggles have no href

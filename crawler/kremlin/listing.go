@@ -44,34 +44,34 @@ func parseListing(body []byte, pageURL string) (*Listing, string, error) {
 		l.Warnings = append(l.Warnings, p.reason)
 	}
 	d := p.doc
-	lister := d.Find(".lister-page").First()
+	lister := d.FindMatcher(selListerPage).First()
 
 	// Page numbers.
 	if n, err := strconv.Atoi(strings.TrimSpace(lister.AttrOr("data-page", ""))); err == nil && n > 0 {
 		l.Page = n
 	} else if n := pageNumber(p.path); n > 0 {
 		l.Page = n
-	} else if n := pageNumber(urlPath(d.Find(`link[rel="prev"]`).First().AttrOr("href", ""))); n > 0 {
+	} else if n := pageNumber(urlPath(d.FindMatcher(selLinkRelPrev).First().AttrOr("href", ""))); n > 0 {
 		l.Page = n + 1 // a by-date page without data-page
-	} else if n := pageNumber(urlPath(d.Find(`link[rel="next"]`).First().AttrOr("href", ""))); n > 1 {
+	} else if n := pageNumber(urlPath(d.FindMatcher(selLinkRelNext).First().AttrOr("href", ""))); n > 1 {
 		l.Page = n - 1
 	} else {
 		l.Page = 1
 	}
 	if n, err := strconv.Atoi(strings.TrimSpace(lister.AttrOr("data-pages", ""))); err == nil && n > 0 {
 		l.Pages = n
-	} else if last := d.Find(`link[rel="last"]`).First().AttrOr("href", ""); last != "" {
+	} else if last := d.FindMatcher(selLinkRelLast).First().AttrOr("href", ""); last != "" {
 		l.Pages = pageNumber(urlPath(last))
 	}
 
 	// Next (older) page.
-	next := d.Find(`a[rel~="next"]`).FilterFunction(func(_ int, s *goquery.Selection) bool {
-		return s.Closest(".promoted").Length() == 0 && strings.TrimSpace(s.AttrOr("href", "")) != ""
+	next := d.FindMatcher(selARelNext).FilterFunction(func(_ int, s *goquery.Selection) bool {
+		return s.ClosestMatcher(selPromoted).Length() == 0 && strings.TrimSpace(s.AttrOr("href", "")) != ""
 	}).First()
 	if next.Length() > 0 {
 		l.Next = strings.TrimSpace(next.AttrOr("href", ""))
 	} else {
-		l.Next = strings.TrimSpace(d.Find(`head link[rel~="next"], link[rel~="next"]`).First().AttrOr("href", ""))
+		l.Next = strings.TrimSpace(d.FindMatcher(selNextLinkTag).First().AttrOr("href", ""))
 	}
 
 	// Items.
@@ -128,28 +128,28 @@ func reasonSuffix(r string) string {
 // (the outermost).
 func listingItems(d *goquery.Document, inLister bool) *goquery.Selection {
 	scope := d.Selection
-	if lp := d.Find(".lister-page"); inLister && lp.Length() > 0 {
+	if lp := d.FindMatcher(selListerPage); inLister && lp.Length() > 0 {
 		scope = lp
 	}
-	return scope.Find(".hentry").FilterFunction(func(_ int, s *goquery.Selection) bool {
-		if s.Closest(".promoted").Length() > 0 || s.Closest(".read__in").Length() > 0 {
+	return scope.FindMatcher(selHentry).FilterFunction(func(_ int, s *goquery.Selection) bool {
+		if s.ClosestMatcher(selPromoted).Length() > 0 || s.ClosestMatcher(selReadIn).Length() > 0 {
 			return false
 		}
-		if s.ParentsFiltered(".hentry").Length() > 0 {
+		if s.ParentsMatcher(selHentry).Length() > 0 {
 			return false
 		}
 		_, hasID := s.Attr("data-id")
 		_, hasURL := s.Attr("data-url")
-		return hasID || hasURL || s.Find("a[href]").Length() > 0
+		return hasID || hasURL || s.FindMatcher(selAHref).Length() > 0
 	})
 }
 
 // listItem reads one card. A non-empty warning reports a doubtful card.
 func listItem(s *goquery.Selection, base *url.URL) (ListItem, string) {
 	var it ListItem
-	a := s.Find(`a[itemprop="url"][rel~="bookmark"], .hentry__title a[href], a[rel~="bookmark"]`).First()
+	a := s.FindMatcher(selItemLink).First()
 	if a.Length() == 0 {
-		a = s.Find("a[href]").First()
+		a = s.FindMatcher(selAHref).First()
 	}
 	it.Href = strings.TrimSpace(a.AttrOr("href", ""))
 	dataURL := strings.TrimSpace(s.AttrOr("data-url", ""))
@@ -185,13 +185,13 @@ func listItem(s *goquery.Selection, base *url.URL) (ListItem, string) {
 		return it, warn
 	}
 
-	title := s.Find(".entry-title, [itemprop=name]").First()
+	title := s.FindMatcher(selItemTitle).First()
 	if title.Length() == 0 {
 		title = a
 	}
 	it.Title = nodeTextSel(title)
 
-	t := s.Find("time.published, time[itemprop=datePublished], time").First()
+	t := s.FindMatcher(selItemTime).First()
 	if t.Length() > 0 {
 		txt := nodeTextSel(t)
 		if dt, ok := validDate(t.AttrOr("datetime", "")); ok {
@@ -201,7 +201,7 @@ func listItem(s *goquery.Selection, base *url.URL) (ListItem, string) {
 		}
 		it.Time, _ = findHHMM(txt)
 	}
-	if u := s.Find(".updated").First(); u.Length() > 0 {
+	if u := s.FindMatcher(selUpdated).First(); u.Length() > 0 {
 		if dt, ok := validDate(u.AttrOr("datetime", nodeTextSel(u))); ok {
 			it.Updated = dt
 		} else if dt, ok := validDate(nodeTextSel(u)); ok {
