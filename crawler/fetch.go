@@ -103,7 +103,10 @@ func newFetcher(tr http.RoundTripper, o *Options) *fetcher {
 	c.TraceHTTP = false
 	c.Async = false
 	c.WithTransport(capture)
-	c.SetRequestTimeout(o.Timeout)
+	// No client timeout: get gives every request a context with the
+	// deadline, and a client timeout as well costs a second timer and
+	// goroutine per request (colly's default would be 10s).
+	c.SetRequestTimeout(0)
 	c.SetRedirectHandler(func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse // the gate follows redirects itself
 	})
