@@ -275,7 +275,7 @@ func (b *domBuilder) readTag(tt html.TokenType) {
 		if i == k {
 			bail() // "=" first
 		}
-		key, _ := b.lowerName(k, i)
+		key := b.lowerKey(k, i)
 		for i < len(s) && isWS(s[i]) {
 			i++
 		}
@@ -352,24 +352,28 @@ func (b *domBuilder) attrBlock() []html.Attribute {
 // lowerName returns src[i:j] lower-cased (a substring when it already is)
 // and its atom.
 func (b *domBuilder) lowerName(i, j int) (string, atom.Atom) {
-	s := b.src[i:j]
-	upper := false
+	if !hasUpper(b.src[i:j]) {
+		return b.src[i:j], atom.Lookup(b.raw[i:j])
+	}
+	l := lowerASCII(b.raw[i:j])
+	return string(l), atom.Lookup(l)
+}
+
+// lowerKey is lowerName without the atom (attribute names need none).
+func (b *domBuilder) lowerKey(i, j int) string {
+	if !hasUpper(b.src[i:j]) {
+		return b.src[i:j]
+	}
+	return string(lowerASCII(b.raw[i:j]))
+}
+
+func hasUpper(s string) bool {
 	for k := 0; k < len(s); k++ {
 		if 'A' <= s[k] && s[k] <= 'Z' {
-			upper = true
-			break
+			return true
 		}
 	}
-	if !upper {
-		return s, atom.Lookup(b.raw[i:j])
-	}
-	l := []byte(s)
-	for k, c := range l {
-		if 'A' <= c && c <= 'Z' {
-			l[k] = c + 'a' - 'A'
-		}
-	}
-	return string(l), atom.Lookup(l)
+	return false
 }
 
 // safeEntities are named references that x/net/html decodes the same way
