@@ -141,7 +141,7 @@ func (b *domBuilder) next() bool {
 			text := s[b.pos:end]
 			b.pos = end
 			if tag == "title" || tag == "textarea" {
-				text = html.UnescapeString(text)
+				text = unescape(text)
 			}
 			b.tt, b.data = html.TextToken, text
 			return true
@@ -168,7 +168,7 @@ func (b *domBuilder) next() bool {
 	}
 	if i > start {
 		b.pos = i
-		b.tt, b.data = html.TextToken, html.UnescapeString(s[start:i])
+		b.tt, b.data = html.TextToken, unescape(s[start:i])
 		return true
 	}
 	// a markup token at b.pos
@@ -376,6 +376,14 @@ func hasUpper(s string) bool {
 	return false
 }
 
+// unescape is html.UnescapeString, which looks for "&" rune by rune.
+func unescape(s string) string {
+	if strings.IndexByte(s, '&') < 0 {
+		return s
+	}
+	return html.UnescapeString(s)
+}
+
 // safeEntities are named references that x/net/html decodes the same way
 // in attribute values and in text (followed by ";").
 var safeEntities = []string{"amp", "quot", "lt", "gt", "apos", "nbsp", "laquo", "raquo", "mdash", "ndash", "hellip", "copy"}
@@ -426,7 +434,7 @@ func (b *domBuilder) readComment() {
 		bail() // abrupt and odd endings
 	}
 	b.pos = start + end + 3
-	b.tt, b.data = html.CommentToken, html.UnescapeString(text)
+	b.tt, b.data = html.CommentToken, unescape(text)
 }
 
 // readDoctype reads "<!doctype html>", the only doctype handled.
