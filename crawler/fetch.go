@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gocolly/colly/v2"
@@ -60,12 +62,17 @@ func newTransport(o *Options) (*http.Transport, error) {
 		}).DialContext,
 		TLSClientConfig:   tlsConf,
 		ForceAttemptHTTP2: false,
-		// A new connection per request: requests are seconds apart anyway,
-		// and on a reused connection that the server has closed, net/http
-		// silently resends the request, behind the gate's back (no delay,
-		// not counted).
-		DisableKeepAlives:     true,
+		// One connection per host, kept between requests that follow each
+		// other closely (a backfill at a short delay: no TCP and TLS
+		// handshake per page, for the site nor for us), closed when idle
+		// longer than keepIdle: at polite delays each request opens its
+		// own, so a connection the server closed meanwhile is rarely
+		// reused. When it is, net/http sends the request again on a new
+		// connection; captureTransport sees it (httptrace) and the gate
+		// counts it as a request of its own.
 		MaxConnsPerHost:       1,
+		MaxIdleConnsPerHost:   1,
+		IdleConnTimeout:       keepIdle,
 		TLSHandshakeTimeout:   30 * time.Second,
 		ResponseHeaderTimeout: o.Timeout,
 		// Never ask for or undo compression: the archive keeps the bytes
@@ -75,6 +82,10 @@ func newTransport(o *Options) (*http.Transport, error) {
 		OnProxyConnectResponse: onProxyConnect,
 	}, nil
 }
+
+// keepIdle is how long an idle connection to a host is kept for the next
+// request (servers commonly close theirs after 5 to 75 s).
+const keepIdle = 4 * time.Second
 
 // newFetcher builds the collector of one host gate over the shared transport.
 func newFetcher(tr http.RoundTripper, o *Options) *fetcher {
@@ -148,15 +159,24 @@ type captureTransport struct {
 	maxBody int64
 	proxy   func(*http.Request) (*url.URL, error) // the transport's proxy choice, to tell its answers from the site's
 
-	mu  sync.Mutex
-	raw *store.Raw
-	err error
+	mu   sync.Mutex
+	raw  *store.Raw
+	err  error
+	sent int // times the last request was sent (0: never)
 }
 
 func (t *captureTransport) reset() {
 	t.mu.Lock()
-	t.raw, t.err = nil, nil
+	t.raw, t.err, t.sent = nil, nil, 0
 	t.mu.Unlock()
+}
+
+// sentTimes is how many times the last request went out: 0 when it never
+// reached the transport, 2 when net/http resent it on a new connection.
+func (t *captureTransport) sentTimes() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sent
 }
 
 func (t *captureTransport) take() (*store.Raw, error) {
@@ -175,7 +195,17 @@ func (t *captureTransport) fail(err error) error {
 func (t *captureTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	u := req.URL.String()
 	proxy := proxyFor(t.proxy, req)
+	// Each connection the transport takes for this request is one
+	// request sent: more than one means it resent the request after a
+	// kept connection failed.
+	var conns atomic.Int32
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) { conns.Add(1) },
+	}))
 	resp, err := t.base.RoundTrip(req)
+	t.mu.Lock()
+	t.sent = max(int(conns.Load()), 1)
+	t.mu.Unlock()
 	if err != nil {
 		return nil, t.fail(&NetError{URL: u, Err: proxyFailure(proxy, err), Timeout: isTimeout(req.Context(), err)})
 	}

@@ -185,7 +185,11 @@ func (g *gate) exchange(ctx context.Context, u string) (*store.Raw, error) {
 	slow.Stop()
 	g.last = time.Now()
 	err = g.proxyRefused(err)
-	g.stats.Requests.Add(1)
+	sent := max(g.f.capture.sentTimes(), 1)
+	if sent > 1 {
+		g.log.Info("the connection kept from the previous request was closed by the server; net/http sent the request again on a new one", "url", u, "sent", sent)
+	}
+	g.stats.Requests.Add(int64(sent))
 	status := 0
 	if raw != nil {
 		g.stats.Bytes.Add(int64(len(raw.Body)))

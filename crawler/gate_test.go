@@ -779,3 +779,54 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// Requests that follow each other closely share one connection; a request
+// that net/http resends after the server dropped the kept connection is
+// counted twice (it reached the server twice).
+func TestGate_KeepAliveAndResendCounted(t *testing.T) {
+	var h hits
+	var conns atomic.Int32
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/robots.txt" {
+			w.WriteHeader(404)
+			return
+		}
+		if h.add(r) == 1 && r.URL.Path == "/dropped" {
+			// The server gives up on the kept connection without answering.
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			conn.Close()
+			return
+		}
+		fmt.Fprint(w, "<html>complete</html>")
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	g := testGate(t, srv.URL, testOptions(), nil, 0)
+	for _, p := range []string{"/a", "/b", "/c"} {
+		if _, err := g.get(context.Background(), mustURL(t, srv.URL+p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("robots.txt and 3 pages at delay 0 took %d connections, want 1 (kept alive)", n)
+	}
+	before, retries := g.stats.Requests.Load(), g.stats.Retries.Load()
+	raw, err := g.get(context.Background(), mustURL(t, srv.URL+"/dropped"))
+	if err != nil || string(raw.Body) != "<html>complete</html>" {
+		t.Fatalf("dropped kept connection: %v, %v; want the page from the resent request", raw, err)
+	}
+	if got := h.get("/dropped"); got != 2 {
+		t.Fatalf("server saw /dropped %d times, want 2 (the resend this test is about)", got)
+	}
+	if r := g.stats.Retries.Load() - retries; r != 0 {
+		t.Fatalf("the gate retried /dropped %d times; this test is about net/http's own resend", r)
+	}
+	if d := g.stats.Requests.Load() - before; d != 2 {
+		t.Errorf("requests counted for /dropped: %d, want 2 (the resend is a request the site saw)", d)
+	}
+}
