@@ -6,6 +6,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -181,6 +182,7 @@ func TestAnalysis_SpeakersAndParquet(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
 		t.Errorf("parquet directory holds %d entries", len(entries))
 	}
+	duckDBCheck(t, filepath.Join(dir, parquet.DocumentsFile), filepath.Join(dir, parquet.TurnsFile), e.mustRun(ExitOK, "export").stdout)
 
 	// The same filters and cursor as JSONL.
 	state := filepath.Join(e.dir, "pq.state")
@@ -236,4 +238,42 @@ func refetchUnchanged(t *testing.T, e *env, p *fakesite.Pair) {
 	if n == 0 {
 		t.Fatal("nothing refetched")
 	}
+}
+
+// duckDBCheck reads the Parquet files and the JSONL export with DuckDB
+// (testdata/duckdb-check.mjs: the documented column types, the same rows,
+// the same speaker keys) when KREMLIN_DUCKDB names a directory holding
+// node_modules/@duckdb/node-api; .ci/run installs it and sets it, so CI
+// never skips this. Elsewhere the step is left out, saying so.
+func duckDBCheck(t *testing.T, docs, turns, jsonl string) {
+	t.Helper()
+	mods := os.Getenv("KREMLIN_DUCKDB")
+	if mods == "" && os.Getenv("CI") == "true" {
+		t.Fatal("CI=true without KREMLIN_DUCKDB: the DuckDB reading of the Parquet export would be left out (.ci/run installs @duckdb/node-api and sets it)")
+	}
+	if mods == "" {
+		t.Log("DuckDB step left out: set KREMLIN_DUCKDB to a directory with node_modules/@duckdb/node-api (.ci/run does)")
+		return
+	}
+	// An ES module finds its packages in node_modules next to it.
+	dir := t.TempDir()
+	script, err := os.ReadFile(filepath.Join("testdata", "duckdb-check.mjs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "check.mjs"), script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(mods, "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	all := filepath.Join(dir, "all.jsonl")
+	if err := os.WriteFile(all, []byte(jsonl), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.CommandContext(t.Context(), "node", filepath.Join(dir, "check.mjs"), docs, turns, all).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "DuckDB checks passed") {
+		t.Fatalf("DuckDB reading the Parquet export: %v\n%s", err, out)
+	}
+	t.Logf("DuckDB:\n%s", out)
 }

@@ -1,6 +1,9 @@
 // Reads a Parquet export and the JSONL export of the same archive with
 // DuckDB and checks the documented column types and that both hold the
-// same rows. Usage: node check.mjs DIR/documents.parquet DIR/turns.parquet all.jsonl
+// same rows. Run by TestAnalysis_SpeakersAndParquet when KREMLIN_DUCKDB
+// names a directory holding node_modules/@duckdb/node-api (.ci/run
+// installs it). Usage: node duckdb-check.mjs DIR/documents.parquet
+// DIR/turns.parquet all.jsonl
 import { DuckDBInstance } from '@duckdb/node-api';
 
 const [docs, turns, jsonl] = process.argv.slice(2);
