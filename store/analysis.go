@@ -22,7 +22,7 @@ func (db *DB) PutSpeakerTable(b []byte) error {
 		if err != nil {
 			return err
 		}
-		return bk.Put(kSpeakerTable, b)
+		return bk.Put(kSpeakerTable, sealJSON(kSpeakerTable, b))
 	})
 }
 
@@ -36,7 +36,7 @@ func (db *DB) SpeakerTable() ([]byte, error) {
 			return nil
 		}
 		if v := bk.Get(kSpeakerTable); v != nil {
-			out = append([]byte(nil), v...)
+			out = unsealJSON(kSpeakerTable, v)
 		}
 		return nil
 	})

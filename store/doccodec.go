@@ -44,6 +44,7 @@ const (
 	fCheckedAt      = 16
 	fLocs           = 17 // (pack, slot) uvarint pairs, one per version
 	fCapturedAt     = 18
+	fSum            = 19 // the entry's CRC-32C, last (sums.go)
 )
 
 func appendTag(b []byte, field, wire int) []byte {
@@ -124,7 +125,7 @@ func encodeDoc(d *Doc) []byte {
 		}
 		b = appendBytes(b, fLocs, l)
 	}
-	return b
+	return sealDoc(docKey(d.Lang, d.ID), b)
 }
 
 // decodeDoc reads a stored Doc of either schema; lang and id come from
@@ -145,7 +146,11 @@ func decodeDoc(lang string, id int64, v []byte) (*Doc, error) {
 	bad := func(what string) error {
 		return fmt.Errorf("%w: bookkeeping of %s/%d: %s", ErrCorrupt, lang, id, what)
 	}
-	p := v[1:]
+	body, present, ok := docSum(docKey(lang, id), v)
+	if present && !ok {
+		return nil, bad("checksum mismatch (the entry was changed after it was written)")
+	}
+	p := body[1:]
 	for len(p) > 0 {
 		tag, n := binary.Uvarint(p)
 		if n <= 0 {

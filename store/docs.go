@@ -688,7 +688,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return b.Put(key, data)
+	return b.Put(key, sealJSON(key, data))
 }
 
 // mergeSections appends the sections of add missing from have.

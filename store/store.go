@@ -236,6 +236,11 @@ func (db *DB) open() error {
 			return fmt.Errorf("%s: migrating the archive to schema %d: %w (run the command again to resume)", db.path, SchemaVersion, err)
 		}
 	}
+	if !db.opts.ReadOnly {
+		if err := db.addSums(); err != nil {
+			return fmt.Errorf("%s: adding checksums to the archive's bookkeeping: %w", db.path, err)
+		}
+	}
 	if db.opts.OnDemand {
 		db.h.mu.Lock()
 		db.closeFile()
@@ -283,6 +288,9 @@ func (db *DB) init() error {
 				return err
 			}
 			if err := m.Put(kApp, []byte(appName)); err != nil {
+				return err
+			}
+			if err := m.Put(kSums, []byte("1")); err != nil {
 				return err
 			}
 			return m.Put(kCreated, []byte(time.Now().UTC().Format(time.RFC3339)))

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -21,15 +22,22 @@ type Problem struct {
 	Lang    string
 	ID      int64
 	Version int
-	Msg     string
+	// URL is the document's address (its stored copy's, else its
+	// frontier entry's), when known.
+	URL string
+	Msg string
 }
 
 func (p Problem) String() string {
+	doc := fmt.Sprintf("%s/%d", p.Lang, p.ID)
+	if p.URL != "" {
+		doc += " (" + p.URL + ")"
+	}
 	switch {
 	case p.ID != 0 && p.Version != 0:
-		return fmt.Sprintf("%s/%d version %d: %s", p.Lang, p.ID, p.Version, p.Msg)
+		return fmt.Sprintf("%s version %d: %s", doc, p.Version, p.Msg)
 	case p.ID != 0:
-		return fmt.Sprintf("%s/%d: %s", p.Lang, p.ID, p.Msg)
+		return fmt.Sprintf("%s: %s", doc, p.Msg)
 	}
 	return p.Msg
 }
@@ -57,8 +65,23 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 		st.Problems++
 		report(p)
 	}
+	// The problems of the archive's contents are reported once every
+	// document's address is known (from its bookkeeping, its records or
+	// its frontier entry), so each names its document with its URL.
+	var found []Problem
+	urls := map[docRef]string{}
+	flush := func() {
+		for _, p := range found {
+			if p.URL == "" && p.ID != 0 {
+				p.URL = urls[docRef{p.Lang, p.ID}]
+			}
+			add(p)
+		}
+		found = nil
+	}
 	damaged := false
 	err = db.view(func(tx *bolt.Tx) error {
+		add := func(p Problem) { found = append(found, p) }
 		// A damaged page can make bbolt panic or read outside the mapped
 		// file; turn both into a reported problem. The recover is inside
 		// the transaction so that it is still closed properly.
@@ -69,12 +92,14 @@ func (db *DB) Verify(report func(Problem)) (st *VerifyStats, err error) {
 				add(Problem{Msg: fmt.Sprintf("the database file is damaged (%v); restore it from a backup, or copy what is readable with `bbolt compact`", r)})
 			}
 		}()
-		refs := db.verifyDocs(tx, st, add)
-		db.verifyPacks(tx, refs, st, add)
-		db.verifyIndexes(tx, st, add)
+		refs := db.verifyDocs(tx, st, urls, add)
+		db.verifyPacks(tx, refs, st, urls, add)
+		db.verifyIndexes(tx, st, urls, add)
+		db.verifyMeta(tx, add)
 		db.readAll(tx)
 		return nil
 	})
+	flush()
 	if err != nil || damaged {
 		return st, err
 	}
@@ -136,20 +161,27 @@ type verRef struct {
 	id      int64
 	n       int
 	current bool
-	sha     string // the bookkeeping's digest, for the current version
+	doc     *Doc // the bookkeeping, for the current version
+}
+
+// docRef names a document.
+type docRef struct {
+	lang string
+	id   int64
 }
 
 // verifyDocs checks the bookkeeping of every document and returns the
 // versions it names, by location. Schema-1 documents are checked whole.
-func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) map[loc]verRef {
+func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, urls map[docRef]string, add func(Problem)) map[loc]verRef {
 	refs := map[loc]verRef{}
 	seqs := map[uint64]int64{}
 	hw := highWater(tx)
+	sums := hasSums(tx)
 	c := tx.Bucket(bDocs).Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
 		lang, id, ok := parseDocKey(k)
 		if !ok || len(k) != 10 || validLang(lang) != nil {
-			add(Problem{Msg: fmt.Sprintf("documents index: bad key %x", k)})
+			add(Problem{Msg: "documents index: " + badKey(k)})
 			continue
 		}
 		st.Documents++
@@ -158,6 +190,15 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) map[lo
 		if err != nil {
 			add(Problem{Lang: lang, ID: id, Msg: "bookkeeping entry does not decode: " + err.Error()})
 			continue
+		}
+		urls[docRef{lang, id}] = d.SourceURL
+		if _, present, _ := docSum(k, v); sums && !d.schema1 && !present {
+			add(Problem{Lang: lang, ID: id, Msg: "bookkeeping entry has lost its checksum (changed after it was written)"})
+		}
+		for _, x := range []struct{ name, v string }{{"update mark", d.UpdateMark}, {"stale-for date", d.StaleFor}, {"date", d.Date}} {
+			if x.v != "" && !isDate(x.v) {
+				add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("bookkeeping %s %q is not a date", x.name, x.v)})
+			}
 		}
 		if d.Lang != lang || d.ID != id {
 			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("bookkeeping entry names %s/%d", d.Lang, d.ID)})
@@ -183,7 +224,7 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) map[lo
 		for i, l := range d.locs {
 			r := verRef{lang: lang, id: id, n: i + 1, current: i+1 == d.Versions}
 			if r.current {
-				r.sha = d.RawSHA256
+				r.doc = d
 			}
 			if o, dup := refs[l]; dup {
 				add(Problem{Lang: lang, ID: id, Version: i + 1, Msg: fmt.Sprintf("stored at pack %d entry %d, where %s/%d version %d is", l.pack, l.slot, o.lang, o.id, o.n)})
@@ -197,13 +238,16 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, add func(Problem)) map[lo
 
 // verifyPacks decodes every pack and staged entry and checks each entry
 // against the version the bookkeeping says it is.
-func (db *DB) verifyPacks(tx *bolt.Tx, refs map[loc]verRef, st *VerifyStats, add func(Problem)) {
+func (db *DB) verifyPacks(tx *bolt.Tx, refs map[loc]verRef, st *VerifyStats, urls map[docRef]string, add func(Problem)) {
 	packs, stage := tx.Bucket(bPacks), tx.Bucket(bStage)
 	if packs == nil || stage == nil {
 		return // schema 1
 	}
 	sealed := map[uint64]bool{}
 	check := func(where string, l loc, e packEntry, x *entryCheck) {
+		if x.rec != nil && x.rec.SourceURL != "" && urls[docRef{e.lang, e.id}] == "" {
+			urls[docRef{e.lang, e.id}] = x.rec.SourceURL
+		}
 		r, ok := refs[l]
 		if !ok {
 			add(Problem{Lang: e.lang, ID: e.id, Msg: fmt.Sprintf("%s holds a version no document names (%d bytes of page)", where, e.bodyLen)})
@@ -228,8 +272,13 @@ func (db *DB) verifyPacks(tx *bolt.Tx, refs map[loc]verRef, st *VerifyStats, add
 		if x.recSHA != "" && x.bodySHA != x.recSHA {
 			prob(fmt.Sprintf("raw body digest %s does not match the recorded %s", x.bodySHA, x.recSHA))
 		}
-		if r.current && r.sha != "" && x.bodySHA != r.sha {
-			prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", x.bodySHA, r.sha))
+		if r.current && r.doc.RawSHA256 != "" && x.bodySHA != r.doc.RawSHA256 {
+			prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", x.bodySHA, r.doc.RawSHA256))
+		}
+		if r.current && x.rec != nil {
+			for _, m := range docMismatches(r.doc, x.rec, e.bodyLen) {
+				prob("bookkeeping does not match the current record: " + m)
+			}
 		}
 	}
 	// Packs are copied out of the map here (where a damaged page faults
@@ -324,6 +373,7 @@ func (db *DB) verifyPacks(tx *bolt.Tx, refs map[loc]verRef, st *VerifyStats, add
 // entryCheck is what can be checked of a pack entry without the indexes.
 type entryCheck struct {
 	recErr          error
+	rec             *record.Record
 	recID           int64
 	recLang, recSHA string
 	headErr         error
@@ -336,9 +386,9 @@ func checkEntries(pc *packContent) []entryCheck {
 	out := make([]entryCheck, len(pc.entries))
 	for i := range pc.entries {
 		x := &out[i]
-		var rec record.Record
-		if x.recErr = json.Unmarshal(pc.record(i), &rec); x.recErr == nil {
-			x.recID, x.recLang, x.recSHA = rec.ID, rec.Lang, rec.RawSHA256
+		rec := &record.Record{}
+		if x.recErr = json.Unmarshal(pc.record(i), rec); x.recErr == nil {
+			x.rec, x.recID, x.recLang, x.recSHA = rec, rec.ID, rec.Lang, rec.RawSHA256
 		}
 		_, x.headErr = parseHead(pc.head(i))
 		sum := sha256.Sum256(pc.body(i))
@@ -392,7 +442,7 @@ func (db *DB) verifyV1Doc(tx *bolt.Tx, d *Doc, st *VerifyStats, add func(Problem
 	}
 }
 
-func (db *DB) verifyIndexes(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
+func (db *DB) verifyIndexes(tx *bolt.Tx, st *VerifyStats, urls map[docRef]string, add func(Problem)) {
 	docs := tx.Bucket(bDocs)
 	for _, b := range [][]byte{bRawV1, bRecordsV1} {
 		bk := tx.Bucket(b)
@@ -412,13 +462,167 @@ func (db *DB) verifyIndexes(tx *bolt.Tx, st *VerifyStats, add func(Problem)) {
 			return nil
 		})
 	}
+	sums := hasSums(tx)
 	tx.Bucket(bPending).ForEach(func(k, v []byte) error {
 		st.Pending++
-		lang, id, _ := parseDocKey(k)
+		lang, id, ok := parseDocKey(k)
+		if !ok || len(k) != 10 || validLang(lang) != nil {
+			add(Problem{Msg: "frontier: " + badKey(k)})
+			return nil
+		}
 		var p Pending
 		if err := json.Unmarshal(v, &p); err != nil {
 			add(Problem{Lang: lang, ID: id, Msg: "frontier entry does not decode: " + err.Error()})
+			return nil
+		}
+		if urls[docRef{lang, id}] == "" {
+			urls[docRef{lang, id}] = p.URL
+		}
+		if msg := sumProblem(sums, k, v); msg != "" {
+			add(Problem{Lang: lang, ID: id, Msg: "frontier entry " + msg})
+		} else if p.Lang != lang || p.ID != id {
+			add(Problem{Lang: lang, ID: id, Msg: fmt.Sprintf("frontier entry names %s/%d", p.Lang, p.ID)})
 		}
 		return nil
 	})
+	for _, b := range []struct {
+		name   []byte
+		what   string
+		decode func([]byte) error
+	}{
+		{bSections, "listing state", func(v []byte) error { var x SectionState; return json.Unmarshal(v, &x) }},
+		{bHosts, "host state", func(v []byte) error { var x HostState; return json.Unmarshal(v, &x) }},
+		{bRuns, "run ledger entry", func(v []byte) error { var x Run; return json.Unmarshal(v, &x) }},
+	} {
+		bk := tx.Bucket(b.name)
+		if bk == nil {
+			continue
+		}
+		bk.ForEach(func(k, v []byte) error {
+			name := fmt.Sprintf("%s %q", b.what, k)
+			if string(b.name) == string(bRuns) && len(k) == 8 {
+				name = fmt.Sprintf("%s %d", b.what, binary.BigEndian.Uint64(k))
+			}
+			if err := b.decode(v); err != nil {
+				add(Problem{Msg: name + " does not decode: " + err.Error()})
+			} else if msg := sumProblem(sums, k, v); msg != "" {
+				add(Problem{Msg: name + " " + msg})
+			}
+			return nil
+		})
+	}
+	if bk := tx.Bucket(bAnalysis); bk != nil {
+		bk.ForEach(func(k, v []byte) error {
+			if msg := sumProblem(sums, k, v); msg != "" {
+				add(Problem{Msg: fmt.Sprintf("analysis table %q %s (rebuilt by `kremlin-archive reparse` or `repair`)", k, msg)})
+			}
+			return nil
+		})
+	}
+}
+
+// sumProblem says what is wrong with the checksum of JSON value v at key
+// ("" when nothing is).
+func sumProblem(sums bool, k, v []byte) string {
+	present, ok := jsonSum(k, v)
+	switch {
+	case present && !ok:
+		return "does not match its checksum (changed after it was written)"
+	case !present && sums:
+		return "has lost its checksum (changed after it was written)"
+	}
+	return ""
+}
+
+// badKey describes a key that is not a document's, without hex.
+func badKey(k []byte) string {
+	if lang, id, ok := parseDocKey(k); ok {
+		return fmt.Sprintf("bad key (language %q, ID %d, %d bytes)", lang, id, len(k))
+	}
+	return fmt.Sprintf("bad key %q", k)
+}
+
+// isDate reports whether s is a YYYY-MM-DD date.
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil && len(s) == 10
+}
+
+// docMismatches lists the fields of the bookkeeping d that differ from
+// the current version's record r (whose page has bodyLen bytes): the
+// copies of the record's fields the filters and reports use.
+func docMismatches(d *Doc, r *record.Record, bodyLen int) []string {
+	var out []string
+	diff := func(field, have, want string) {
+		if have != want {
+			out = append(out, fmt.Sprintf("%s is %q, the record says %q", field, have, want))
+		}
+	}
+	diff("title", d.Title, r.Title)
+	date := ""
+	if r.Date != nil {
+		date = *r.Date
+	}
+	diff("date", d.Date, date)
+	diff("sections", strings.Join(d.Sections, "|"), strings.Join(r.Sections, "|"))
+	diff("source URL", d.SourceURL, r.SourceURL)
+	if d.RawSize != bodyLen {
+		out = append(out, fmt.Sprintf("raw size is %d, the page has %d bytes", d.RawSize, bodyLen))
+	}
+	src, captured := docSource(r)
+	diff("source", d.Source, src)
+	if !d.CapturedAt.Equal(captured) {
+		out = append(out, fmt.Sprintf("capture time is %s, the record says %s", d.CapturedAt.Format(time.RFC3339), r.CapturedAt))
+	}
+	if t, err := time.Parse(time.RFC3339Nano, r.FetchedAt); err == nil && (d.FetchedAt.Sub(t) >= time.Second || t.Sub(d.FetchedAt) >= time.Second) {
+		out = append(out, fmt.Sprintf("fetch time is %s, the record says %s", d.FetchedAt.Format(time.RFC3339Nano), r.FetchedAt))
+	}
+	return out
+}
+
+// verifyMeta checks the archive's own counters against the buckets they
+// count.
+func (db *DB) verifyMeta(tx *bolt.Tx, add func(Problem)) {
+	m := tx.Bucket(bMeta)
+	if v := m.Get(kSums); v != nil && string(v) != "1" {
+		add(Problem{Msg: fmt.Sprintf("meta: checksums mark is %q, not \"1\"", v)})
+	}
+	if v := m.Get(kApp); string(v) != appName {
+		add(Problem{Msg: fmt.Sprintf("meta: application is %q, not %q", v, appName)})
+	}
+	if v := m.Get(kCreated); v != nil {
+		if _, err := time.Parse(time.RFC3339, string(v)); err != nil {
+			add(Problem{Msg: fmt.Sprintf("meta: creation time %q does not parse", v)})
+		}
+	}
+	if v := m.Get(kSeq); v != nil && len(v) != 8 {
+		add(Problem{Msg: fmt.Sprintf("meta: change high-water mark has %d bytes, not 8", len(v))})
+	}
+	packs := tx.Bucket(bPacks)
+	if packs == nil {
+		return
+	}
+	if v := m.Get(kPackSeq); v != nil {
+		if len(v) != 8 {
+			add(Problem{Msg: fmt.Sprintf("meta: pack counter has %d bytes, not 8", len(v))})
+		} else {
+			seq := binary.BigEndian.Uint64(v)
+			if k, _ := packs.Cursor().Last(); len(k) == 8 && binary.BigEndian.Uint64(k) > seq {
+				add(Problem{Msg: fmt.Sprintf("meta: pack counter %d is below the highest pack %d", seq, binary.BigEndian.Uint64(k))})
+			}
+			for _, lang := range langs {
+				if op, ok := getOpenPack(tx, lang); ok && op.id > seq {
+					add(Problem{Msg: fmt.Sprintf("meta: pack counter %d is below the open pack %d of %s", seq, op.id, lang)})
+				}
+			}
+		}
+	}
+	dicts := tx.Bucket(bDicts)
+	for _, lang := range langs {
+		for _, key := range [][]byte{dictCurrentKey(lang), recDictCurrentKey(lang)} {
+			if v := m.Get(key); v != nil && (dicts == nil || dicts.Get(v) == nil) {
+				add(Problem{Msg: fmt.Sprintf("meta: %s names a dictionary the archive does not have", key)})
+			}
+		}
+	}
 }
