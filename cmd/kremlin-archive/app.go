@@ -51,6 +51,7 @@ var commands = []func(c *common) *cobra.Command{
 	newExportCmd,
 	newVerifyCmd,
 	newReparseCmd,
+	newRepairCmd,
 	newServeCmd,
 	newVersionCmd,
 }

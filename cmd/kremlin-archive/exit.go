@@ -141,6 +141,10 @@ func report(w io.Writer, err error) int {
 		hint = "check a page of the site by hand; if its layout changed, update kremlin-archive"
 	case code == ExitPartial:
 		hint = "kremlin-archive stats   (lists the failed documents; later runs retry them)"
+	case errors.Is(err, store.ErrPagesDamaged):
+		hint = damagedPagesHint
+	case errors.Is(err, store.ErrCorrupt):
+		hint = damagedHint
 	}
 	if hint != "" {
 		fmt.Fprintln(w, "Try:  ", indent(redact.Secrets(hint)))
@@ -242,3 +246,13 @@ func hostRemedy(ue *crawler.UnreachableError, cfg *config.Config) string {
 	}
 	return fmt.Sprintf("%s: %s: check that it is up and reachable from here, and %s in crawl.yaml", name, what, field)
 }
+
+// The remedies for a damaged archive.
+const (
+	damagedHint = "kremlin-archive verify   (lists every damaged document), then\n" +
+		"kremlin-archive repair   (drops the damaged copies and entries, keeps every good version, queues\n" +
+		"                          the documents concerned for the next crawl to fetch again)"
+	damagedPagesHint = "kremlin-archive verify   (reports the damage); the file's own pages are damaged, which repair\n" +
+		"cannot mend in place: restore the archive file from a backup (or copy what is readable with\n" +
+		"`bbolt compact`), then kremlin-archive repair"
+)

@@ -21,8 +21,10 @@ func newVerifyCmd(c *common) *cobra.Command {
 		Short: "re-read every stored page and record; check digests and indexes",
 		Long: `Re-reads the whole archive: bbolt's own page check, every raw body against
 its SHA-256, every record decoded, the indexes checked against each other.
-Prints each problem with the document it concerns; exits 1 when there is
-any.`,
+Every bookkeeping entry is checked against its checksum and against the
+record it was derived from. Prints each problem with the document it
+concerns (language, ID and URL); exits 1 when there is any: then run
+kremlin-archive repair.`,
 		Example: "  kremlin-archive verify --db /srv/kremlin/kremlin.db",
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -59,7 +61,7 @@ func runVerify(ctx context.Context, c *common, stdout io.Writer) error {
 			list += fmt.Sprintf(" … and %d more (listed above)", len(names)-20)
 		}
 		return withHint(fmt.Errorf("%w: %d problem(s) in %d document(s): %s", ErrCorrupt, st.Problems, len(names), list),
-			"restore the file from a backup; documents named above can also be refetched after removing the archive's copy")
+			"kremlin-archive repair   (drops the damaged copies and entries, keeps every good version, and queues the documents named above for the next crawl to fetch again; then run kremlin-archive crawl)")
 	}
 	return nil
 }
