@@ -321,7 +321,9 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats) ([]RepairAction, error) {
 		d       *Doc
 		damaged string // why the bookkeeping is rebuilt
 		lost    []string
+		reseq   bool // its change number is another's, or none
 	}
+	seqs := map[uint64]bool{}
 	state := map[docRef]*docState{}
 	named := map[loc]docRef{}
 	var badDocKeys [][]byte
@@ -352,6 +354,10 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats) ([]RepairAction, error) {
 			return nil
 		}
 		ds.d = d
+		if d.Seq == 0 || seqs[d.Seq] {
+			ds.reseq = true
+		}
+		seqs[d.Seq] = true
 		if d.SourceURL != "" {
 			urlOf[r] = d.SourceURL
 		}
@@ -512,8 +518,11 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats) ([]RepairAction, error) {
 	var refetch []docRef
 	for r, ds := range state {
 		vs := final[r]
-		changed := ds.damaged != "" || len(ds.lost) > 0
+		changed := ds.damaged != "" || len(ds.lost) > 0 || ds.reseq
 		movedOnly := !changed
+		if ds.reseq {
+			docAct(r.lang, r.id, "counter", "its change number was another document's: given a new one")
+		}
 		for _, e := range vs {
 			if _, ok := moved[e.at]; ok {
 				changed = true

@@ -228,14 +228,17 @@ type want struct {
 	msg     string
 }
 
-func TestDB_Verify_IndexDamage(t *testing.T) {
+// indexDamage is a damage of the archive's indexes and what verify says.
+type indexDamage struct {
+	name string
+	edit func(tx *bolt.Tx) error
+	want []want
+}
+
+func indexDamageCases() []indexDamage {
 	// buildArchive(12): en/1..12, versions 2 of en/5 and en/10; packs of
 	// about 8 small documents: en/1..8 sealed, the rest staged.
-	tests := []struct {
-		name string
-		edit func(tx *bolt.Tx) error
-		want []want
-	}{
+	return []indexDamage{
 		{"staged entry deleted", func(tx *bolt.Tx) error {
 			l := docOf(tx, "en", 12).LocsForTest()[0]
 			return bucket(tx, store.BucketStage).Delete(store.StageKey(l[0], int(l[1])))
@@ -269,6 +272,10 @@ func TestDB_Verify_IndexDamage(t *testing.T) {
 			return bucket(tx, store.BucketPending).Put(store.DocKey("ru", 1), []byte("nope"))
 		}, []want{{"ru", 1, 0, "frontier entry does not decode"}}},
 	}
+}
+
+func TestDB_Verify_IndexDamage(t *testing.T) {
+	tests := indexDamageCases()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := buildArchive(t, 12, false)
