@@ -350,6 +350,9 @@ func (db *DB) openFile(first bool) error {
 const allocSize = 1 << 20
 
 func (db *DB) boltOpen(o *bolt.Options) (*bolt.DB, error) {
+	if err := preOpenCheck(db.path); err != nil {
+		return nil, err
+	}
 	b, err := bolt.Open(db.path, 0o644, o)
 	if err != nil {
 		switch {

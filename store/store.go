@@ -112,6 +112,10 @@ type Options struct {
 	// Logger receives what the store does on its own: migrating an
 	// archive, waiting for readers. Nil discards it.
 	Logger *slog.Logger
+	// Salvage (repair only) opens for writing an archive whose own pages
+	// are damaged, which writers otherwise refuse (ErrPagesDamaged):
+	// Repair then copies what can be read into a new file first.
+	Salvage bool
 }
 
 // DB is the archive: one bbolt file.
@@ -128,6 +132,8 @@ type DB struct {
 	touched  atomic.Int64   // bytes read or written through the map since the last release
 
 	schema int // the schema read at Open (1 until a writer migrated the file)
+
+	pagesDamaged error // the page check's verdict, for a Salvage writer
 }
 
 // Every page bbolt reads through its map stays resident in this process,
@@ -222,9 +228,30 @@ func (db *DB) open() error {
 	db.h.mu.Lock()
 	err := db.openFile(true)
 	db.h.mu.Unlock()
+	if errors.Is(err, ErrPagesDamaged) && db.opts.Salvage {
+		db.pagesDamaged = err
+		return nil // Repair salvages the file first
+	}
 	if err != nil {
 		return err
 	}
+	if !db.opts.ReadOnly {
+		// A writer builds on the file's pages: it refuses damaged ones
+		// (cheap enough to check on every run: see CheckPages).
+		if err := db.CheckPages(); err != nil {
+			if !db.opts.Salvage {
+				return err
+			}
+			db.pagesDamaged = err
+			return nil // Repair salvages the file first
+		}
+	}
+	return db.ready()
+}
+
+// ready finishes opening a sound file: its schema, dictionaries, a
+// writer's migration and checksums, and the writer's watch for readers.
+func (db *DB) ready() error {
 	if err := db.init(); err != nil {
 		return err
 	}
@@ -246,7 +273,7 @@ func (db *DB) open() error {
 		db.closeFile()
 		db.h.mu.Unlock()
 	}
-	if !db.opts.ReadOnly && db.h.readers != nil {
+	if !db.opts.ReadOnly && db.h.readers != nil && db.h.stop == nil {
 		db.h.stop, db.h.watcherDone = make(chan struct{}), make(chan struct{})
 		go db.watch()
 	}

@@ -279,7 +279,13 @@ func roundSeconds(d time.Duration) float64 {
 
 // openDB opens the archive for writing (creating it) or reading.
 func (c *common) openDB(readOnly bool) (*store.DB, error) {
-	db, err := store.Open(c.cfg.DB, &store.Options{ReadOnly: readOnly, Day: kremlin.Day, Logger: c.log})
+	return c.openDBWith(store.Options{ReadOnly: readOnly})
+}
+
+// openDBWith opens the archive with options o (Day and Logger filled in).
+func (c *common) openDBWith(o store.Options) (*store.DB, error) {
+	o.Day, o.Logger = kremlin.Day, c.log
+	db, err := store.Open(c.cfg.DB, &o)
 	switch {
 	case errors.Is(err, store.ErrNoArchive):
 		return nil, withHint(err, "kremlin-archive crawl   (or pass --db / set db in crawl.yaml to the archive file)")

@@ -252,7 +252,7 @@ const (
 	damagedHint = "kremlin-archive verify   (lists every damaged document), then\n" +
 		"kremlin-archive repair   (drops the damaged copies and entries, keeps every good version, queues\n" +
 		"                          the documents concerned for the next crawl to fetch again)"
-	damagedPagesHint = "kremlin-archive verify   (reports the damage); the file's own pages are damaged, which repair\n" +
-		"cannot mend in place: restore the archive file from a backup (or copy what is readable with\n" +
-		"`bbolt compact`), then kremlin-archive repair"
+	damagedPagesHint = "kremlin-archive verify   (reports the damage), then\n" +
+		"kremlin-archive repair   (copies every readable entry into a new file, keeps the damaged one as\n" +
+		"                          <db>.damaged, and queues what was lost for the next crawl to fetch again)"
 )

@@ -29,10 +29,12 @@ that does not decode or does not match its digest) and damaged bookkeeping,
 keeping every good version; rebuilds each document's bookkeeping from its
 records; puts every document that lost something back in the frontier, so
 the next crawl or backfill fetches it again; sets the archive's counters
-right. Reports each action with the document it concerns, then verifies the
-archive: exits 0 when it is consistent. It writes: it waits for no crawl
-(exit 6 while one runs). A file whose own pages are damaged (bbolt's page
-check fails) cannot be repaired in place: restore it from a backup.`,
+right. A file whose own pages are damaged (bbolt's page check fails: the
+file cut short, a page header changed) is first copied, every entry that
+can still be read, into a new file put in its place (the damaged file is
+kept as <db>.damaged). Reports each action with the document it concerns,
+then verifies the archive: exits 0 when it is consistent. It writes, like
+crawl: exit 6 while another run holds the archive.`,
 		Example: `  kremlin-archive verify || kremlin-archive repair && kremlin-archive crawl
   kremlin-archive repair --json`,
 		Args: noArgs,
@@ -59,7 +61,7 @@ func runRepair(ctx context.Context, c *common, o repairOptions, args []string) e
 	if _, err := os.Stat(c.cfg.DB); err != nil {
 		return withHint(fmt.Errorf("%s: %w", c.cfg.DB, store.ErrNoArchive), "point --db at an existing archive")
 	}
-	db, err := c.openDB(false)
+	db, err := c.openDBWith(store.Options{Salvage: true})
 	if err != nil {
 		return err
 	}
@@ -72,7 +74,7 @@ func runRepair(ctx context.Context, c *common, o repairOptions, args []string) e
 		}
 	})
 	if errors.Is(err, store.ErrPagesDamaged) {
-		return withHint(err, "restore the archive file from a backup (repair rewrites entries, not the file's own pages); `bbolt compact` can copy what is still readable into a new file")
+		return withHint(err, "restore the archive file from a backup: not even its structure could be read")
 	}
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -318,4 +319,89 @@ func pendingFor(db *store.DB, id int64) []store.Pending {
 	d, _ := db.Doc("en", id)
 	u, _ := url.Parse(d.SourceURL)
 	return []store.Pending{{Lang: "en", ID: id, URL: u.Path, ListedIn: d.ListedIn, Reason: "updated", DiscoveredAt: time.Now().UTC()}}
+}
+
+// fileSum is the SHA-256 of a file, to tell whether a run wrote to it.
+func fileSum(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", sha256.Sum256(b))
+}
+
+// Damage to the file's own pages (cut short; a leaf page's header
+// changed): writers refuse the archive without writing to it, naming
+// verify and repair; repair copies what can be read into a new file, and
+// one crawl makes the archive complete again.
+func TestRepair_DamagedPages(t *testing.T) {
+	site, srv := startSite(t, fakesite.Options{N: 40, Seed: 215})
+	base := newEnv(t, []siteConf{{lang: "en", base: srv.URL}}, "")
+	base.mustRun(ExitOK, "backfill")
+	keys := keysOf(t, base.dbPath, "docs")
+	target := keys[len(keys)/2]
+	for _, tc := range []struct {
+		name   string
+		damage func(path string)
+	}{
+		{"cut short", func(path string) {
+			b, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var used int64
+			b.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil })
+			b.Close()
+			if err := os.Truncate(path, used*2/3/4096*4096); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"leaf page header", func(path string) {
+			b, _ := os.ReadFile(path)
+			n := 0
+			for off := 0; off+4096 <= len(b); off += 4096 {
+				// A leaf page (flags 0x02) holding the document's key.
+				if binary.LittleEndian.Uint16(b[off+8:]) == 0x02 && bytes.Contains(b[off:off+4096], target) {
+					b[off+10] ^= 0x40 // its element count
+					n++
+				}
+			}
+			if n == 0 {
+				t.Fatal("no leaf page holds the document's key")
+			}
+			if err := os.WriteFile(path, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, []siteConf{{lang: "en", base: srv.URL}}, "")
+			copyFile(t, base.dbPath, e.dbPath)
+			tc.damage(e.dbPath)
+			sum := fileSum(t, e.dbPath)
+			for _, cmd := range []string{"crawl", "backfill", "reparse"} {
+				r := e.run(t.Context(), cmd)
+				if r.code != ExitError || !strings.Contains(r.stderr, "kremlin-archive verify") || !strings.Contains(r.stderr, "kremlin-archive repair") {
+					t.Errorf("%s on a damaged file: exit %d, want 1 naming verify and repair:\n%s", cmd, r.code, tail(r.stderr, 6))
+				}
+			}
+			if fileSum(t, e.dbPath) != sum {
+				t.Error("a writer wrote to the damaged file before failing")
+			}
+			if v := e.run(t.Context(), "verify"); v.code != ExitError {
+				t.Errorf("verify: exit %d, want 1", v.code)
+			}
+			rr := e.run(t.Context(), "repair")
+			if rr.code != ExitOK {
+				t.Fatalf("repair: exit %d\n%s\n%s", rr.code, tail(rr.stdout, 10), tail(rr.stderr, 6))
+			}
+			if !strings.Contains(rr.stdout, ".damaged") {
+				t.Errorf("repair does not say where the damaged file is kept:\n%s", tail(rr.stdout, 6))
+			}
+			e.mustRun(ExitOK, "crawl")
+			e.mustRun(ExitOK, "verify")
+			checkArchive(t, site, e.records())
+		})
+	}
 }
