@@ -294,7 +294,7 @@ func frameInfo(z []byte) (size int64, dict uint32, err error) {
 }
 
 // ErrCorrupt is returned when stored data cannot be decoded.
-var ErrCorrupt = errors.New("corrupt blob")
+var ErrCorrupt = errors.New("damaged archive entry")
 
 // Schema-1 blobs (raw responses and records of archives written before
 // packs) start with a 5-byte header: format byte 1 and the big-endian ID

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -161,7 +162,8 @@ type verRef struct {
 	id      int64
 	n       int
 	current bool
-	doc     *Doc // the bookkeeping, for the current version
+	sha     string // the bookkeeping's digest, for the current version
+	fields  uint64 // fieldsHash of the bookkeeping, for the current version
 }
 
 // docRef names a document.
@@ -224,7 +226,8 @@ func (db *DB) verifyDocs(tx *bolt.Tx, st *VerifyStats, urls map[docRef]string, a
 		for i, l := range d.locs {
 			r := verRef{lang: lang, id: id, n: i + 1, current: i+1 == d.Versions}
 			if r.current {
-				r.doc = d
+				r.sha = d.RawSHA256
+				r.fields = fieldsHash(d.Title, d.Date, d.Sections, d.SourceURL, d.Source, d.CapturedAt, d.RawSize, d.FetchedAt)
 			}
 			if o, dup := refs[l]; dup {
 				add(Problem{Lang: lang, ID: id, Version: i + 1, Msg: fmt.Sprintf("stored at pack %d entry %d, where %s/%d version %d is", l.pack, l.slot, o.lang, o.id, o.n)})
@@ -272,12 +275,15 @@ func (db *DB) verifyPacks(tx *bolt.Tx, refs map[loc]verRef, st *VerifyStats, url
 		if x.recSHA != "" && x.bodySHA != x.recSHA {
 			prob(fmt.Sprintf("raw body digest %s does not match the recorded %s", x.bodySHA, x.recSHA))
 		}
-		if r.current && r.doc.RawSHA256 != "" && x.bodySHA != r.doc.RawSHA256 {
-			prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", x.bodySHA, r.doc.RawSHA256))
+		if r.current && r.sha != "" && x.bodySHA != r.sha {
+			prob(fmt.Sprintf("raw body digest %s does not match the bookkeeping's %s", x.bodySHA, r.sha))
 		}
-		if r.current && x.rec != nil {
-			for _, m := range docMismatches(r.doc, x.rec, e.bodyLen) {
-				prob("bookkeeping does not match the current record: " + m)
+		if r.current && x.rec != nil && r.fields != recordFieldsHash(x.rec, e.bodyLen) {
+			// Only then is the bookkeeping read again, to say what differs.
+			if d, _, err := getDoc(tx, r.lang, r.id); err == nil && d != nil {
+				for _, m := range docMismatches(d, x.rec, e.bodyLen) {
+					prob("bookkeeping does not match the current record: " + m)
+				}
 			}
 		}
 	}
@@ -386,8 +392,9 @@ func checkEntries(pc *packContent) []entryCheck {
 	out := make([]entryCheck, len(pc.entries))
 	for i := range pc.entries {
 		x := &out[i]
-		rec := &record.Record{}
-		if x.recErr = json.Unmarshal(pc.record(i), rec); x.recErr == nil {
+		if rec, err := slimRecord(pc.record(i)); err != nil {
+			x.recErr = err
+		} else {
 			x.rec, x.recID, x.recLang, x.recSHA = rec, rec.ID, rec.Lang, rec.RawSHA256
 		}
 		_, x.headErr = parseHead(pc.head(i))
@@ -395,6 +402,33 @@ func checkEntries(pc *packContent) []entryCheck {
 		x.bodySHA = hex.EncodeToString(sum[:])
 	}
 	return out
+}
+
+// recordIndexFields are the fields of a record that verify and repair
+// compare with the bookkeeping: decoding only these (the whole JSON is
+// still checked) spares allocating the text, turns and tags.
+type recordIndexFields struct {
+	ID         int64    `json:"id"`
+	Lang       string   `json:"lang"`
+	Title      string   `json:"title"`
+	Date       *string  `json:"date"`
+	Updated    *string  `json:"updated"`
+	Sections   []string `json:"sections"`
+	FetchedAt  string   `json:"fetched_at"`
+	SourceURL  string   `json:"source_url"`
+	RawSHA256  string   `json:"raw_sha256"`
+	Source     string   `json:"source"`
+	CapturedAt string   `json:"captured_at"`
+}
+
+// slimRecord decodes a stored record's index fields.
+func slimRecord(b []byte) (*record.Record, error) {
+	var f recordIndexFields
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, err
+	}
+	return &record.Record{ID: f.ID, Lang: f.Lang, Title: f.Title, Date: f.Date, Updated: f.Updated, Sections: f.Sections,
+		FetchedAt: f.FetchedAt, SourceURL: f.SourceURL, RawSHA256: f.RawSHA256, Source: f.Source, CapturedAt: f.CapturedAt}, nil
 }
 
 // lostEntries reports the versions stored in a blob that does not decode.
@@ -546,6 +580,39 @@ func badKey(k []byte) string {
 func isDate(s string) bool {
 	_, err := time.Parse(time.DateOnly, s)
 	return err == nil && len(s) == 10
+}
+
+// fieldsHash digests the fields a document's bookkeeping copies from its
+// current record, so verify compares them without keeping every
+// document's bookkeeping in memory (fetch times to the second: records
+// carry them so).
+func fieldsHash(title, date string, sections []string, sourceURL, source string, captured time.Time, rawSize int, fetched time.Time) uint64 {
+	h := fnv.New64a()
+	for _, s := range append([]string{title, date, sourceURL, source}, sections...) {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	var b [24]byte
+	binary.LittleEndian.PutUint64(b[0:], uint64(captured.UnixNano()))
+	binary.LittleEndian.PutUint64(b[8:], uint64(rawSize))
+	binary.LittleEndian.PutUint64(b[16:], uint64(fetched.Truncate(time.Second).Unix()))
+	if fetched.IsZero() {
+		binary.LittleEndian.PutUint64(b[16:], 0)
+	}
+	h.Write(b[:])
+	return h.Sum64()
+}
+
+// recordFieldsHash is fieldsHash of what the bookkeeping should hold for
+// record r, whose page has bodyLen bytes.
+func recordFieldsHash(r *record.Record, bodyLen int) uint64 {
+	date := ""
+	if r.Date != nil {
+		date = *r.Date
+	}
+	src, captured := docSource(r)
+	fetched, _ := time.Parse(time.RFC3339Nano, r.FetchedAt)
+	return fieldsHash(r.Title, date, r.Sections, r.SourceURL, src, captured, bodyLen, fetched)
 }
 
 // docMismatches lists the fields of the bookkeeping d that differ from

@@ -279,7 +279,16 @@ func roundSeconds(d time.Duration) float64 {
 
 // openDB opens the archive for writing (creating it) or reading.
 func (c *common) openDB(readOnly bool) (*store.DB, error) {
-	return c.openDBWith(store.Options{ReadOnly: readOnly})
+	db, err := c.openDBWith(store.Options{ReadOnly: readOnly})
+	if err == nil && !readOnly {
+		// A writer (crawl, backfill, reparse) refuses a damaged archive
+		// before its first request: `repair` sets it right.
+		if err = db.CheckEntries(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	return db, err
 }
 
 // openDBWith opens the archive with options o (Day and Logger filled in).
