@@ -100,6 +100,7 @@ func TestRepair_EveryFlippedByte(t *testing.T) {
 	site, srv := startSite(t, fakesite.Options{N: 70, Seed: 211})
 	base := newEnv(t, []siteConf{{lang: "en", base: srv.URL}}, "")
 	base.mustRun(ExitOK, "backfill")
+	base.mustRun(ExitOK, "reparse") // the analysis table (speakers)
 	// One document also in the frontier (a refetch queued), so that
 	// frontier entries are there to damage.
 	docKeys := keysOf(t, base.dbPath, "docs")
@@ -138,9 +139,11 @@ func TestRepair_EveryFlippedByte(t *testing.T) {
 		{"hosts", keysOf(t, base.dbPath, "hosts")[0], 0},
 		{"runs", keysOf(t, base.dbPath, "runs")[0], 0},
 	}
-	if a := keysOf(t, base.dbPath, "analysis"); len(a) > 0 {
-		targets = append(targets, target{"analysis", a[0], 0})
+	a := keysOf(t, base.dbPath, "analysis")
+	if len(a) == 0 {
+		t.Fatal("no analysis table to damage")
 	}
+	targets = append(targets, target{"analysis", a[0], 0})
 	offsets := []int{0, 9, 30, -20, -3}
 	for _, tg := range targets {
 		for i, off := range offsets {
