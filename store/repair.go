@@ -591,8 +591,7 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats, lostUnknown bool) ([]RepairAc
 			docAct(r.lang, r.id, "removed-document", "no good version is left; "+cmp.Or(ds.damaged, "its versions were damaged"))
 		} else {
 			if d == nil || ds.damaged != "" {
-				old := d
-				d = rebuildDoc(r, vs, old, db.opts.Day)
+				d = rebuildDoc(r, vs, ds.d)
 				st.Rebuilt++
 				docAct(r.lang, r.id, "rebuilt-bookkeeping", fmt.Sprintf("%s; rebuilt from its %d good version(s)", ds.damaged, len(vs)))
 			}
@@ -670,6 +669,10 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats, lostUnknown bool) ([]RepairAc
 			}
 		} else {
 			p := Pending{Lang: r.lang, ID: r.id, URL: docPath(urlOf[r]), Reason: "updated", DiscoveredAt: now}
+			if p.URL == "" {
+				// Its address is lost with it: the listings say it.
+				lostUnknown = true
+			}
 			if docs.Get(key) == nil {
 				p.Reason = "new"
 			}
@@ -856,7 +859,7 @@ func checkEntries1(pc *packContent, i int) entryCheck {
 // (oldest first); old is what survives of the damaged bookkeeping (nil
 // when it does not decode), whose own memory (listings, update marks) is
 // not trusted: the refetch brings it back.
-func rebuildDoc(r docRef, vs []*repEntry, old *Doc, day func(time.Time) string) *Doc {
+func rebuildDoc(r docRef, vs []*repEntry, old *Doc) *Doc {
 	d := &Doc{Lang: r.lang, ID: r.id}
 	if s := sectionOf(vs[len(vs)-1].rec.SourceURL); s != "" {
 		d.ListedIn = []string{s}
@@ -868,8 +871,16 @@ func rebuildDoc(r docRef, vs []*repEntry, old *Doc, day func(time.Time) string) 
 		d.CheckedAt = checkedAt(d.CheckedAt, parseTime(e.rec.FetchedAt), e.rec)
 		d.UpdateMark = maxDate(d.UpdateMark, datePart(e.rec.Updated))
 	}
-	_ = old
-	_ = day
+	if old != nil {
+		// A sound entry (it decoded and its checksum matched) rebuilt for
+		// another reason keeps the crawl's memory of the document.
+		d.ListedIn = mergeSections(slices.Clone(old.ListedIn), d.ListedIn)
+		d.UpdateMark = maxDate(old.UpdateMark, d.UpdateMark)
+		d.StaleTries, d.StaleFor = old.StaleTries, old.StaleFor
+		if !old.FirstFetchedAt.IsZero() && old.FirstFetchedAt.Before(d.FirstFetchedAt) {
+			d.FirstFetchedAt = old.FirstFetchedAt
+		}
+	}
 	return d
 }
 

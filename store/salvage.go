@@ -23,6 +23,13 @@ import (
 // the new one in its place, and then repairs what the copy lost like any
 // other damage: the documents concerned are fetched again.
 
+// The largest key and value the archive writes, with room to spare (a
+// pack is about a megabyte): an element claiming more is damaged.
+const (
+	maxSalvageKey   = 1 << 10
+	maxSalvageValue = 64 << 20
+)
+
 // kv is one entry of a bucket.
 type kv struct{ k, v []byte }
 
@@ -192,6 +199,10 @@ func salvageBucket(b *bolt.DB, name []byte) (kvs []kv, seq uint64, lost string) 
 				if v == nil {
 					continue // a nested bucket: the archive has none
 				}
+				if len(k) > maxSalvageKey || len(v) > maxSalvageValue {
+					// A damaged element header: its sizes are garbage.
+					return fmt.Errorf("an entry of impossible size")
+				}
 				e := kv{bytes.Clone(k), bytes.Clone(v)}
 				if n := len(kvs); n > 0 && bytes.Compare(e.k, kvs[n-1].k) <= 0 {
 					return fmt.Errorf("keys out of order")
@@ -242,6 +253,9 @@ func probePast(b *bolt.DB, name, last []byte) []byte {
 		err := readSafely(b, func(tx *bolt.Tx) error {
 			c := tx.Bucket(name).Cursor()
 			kk, v := c.Seek(k)
+			if len(kk) > maxSalvageKey || len(v) > maxSalvageValue {
+				return fmt.Errorf("an entry of impossible size")
+			}
 			if kk != nil {
 				_ = bytes.Clone(v)
 			}

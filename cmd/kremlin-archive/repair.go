@@ -35,8 +35,9 @@ can still be read, into a new file put in its place (the damaged file is
 kept as <db>.damaged). Reports each action with the document it concerns,
 then verifies the archive: exits 0 when it is consistent. It writes, like
 crawl: exit 6 while another run holds the archive.`,
-		Example: `  kremlin-archive verify || kremlin-archive repair && kremlin-archive crawl
-  kremlin-archive repair --json`,
+		Example: `  kremlin-archive repair
+  kremlin-archive repair --json
+  kremlin-archive verify || { kremlin-archive repair && kremlin-archive crawl; }`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := c.setup(cmd); err != nil {

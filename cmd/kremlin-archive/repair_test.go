@@ -144,7 +144,9 @@ func TestRepair_EveryFlippedByte(t *testing.T) {
 		t.Fatal("no analysis table to damage")
 	}
 	targets = append(targets, target{"analysis", a[0], 0})
-	offsets := []int{0, 9, 30, -20, -3}
+	// A few offsets per kind of entry here (each case is a crawl); the
+	// store's tests and fuzz targets change every byte.
+	offsets := []int{0, 30, -3}
 	for _, tg := range targets {
 		for i, off := range offsets {
 			for _, xor := range []byte{[]byte{0x01, 0x20}[i%2]} {
@@ -379,6 +381,12 @@ func TestRepair_DamagedPages(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if raceOn && tc.name == "leaf page header" {
+				// The race detector checks the whole of the 2 GiB slice
+				// bbolt makes of a damaged element's sizes: 9 s for each
+				// command. Run without -race.
+				t.Skip("slow under the race detector; runs without -race")
+			}
 			e := newEnv(t, []siteConf{{lang: "en", base: srv.URL}}, "")
 			copyFile(t, base.dbPath, e.dbPath)
 			tc.damage(e.dbPath)
