@@ -27,13 +27,13 @@ type Options struct {
 	Progress func(done, total int)
 }
 
-// Write makes the archive at path (a new file) and returns the generated
-// documents (English, Russian).
+// Write makes the archive at path (a new file) of the documents of
+// Generate and returns them (English, Russian).
 func Write(path string, o Options) (en, ru []fakesite.Doc, err error) {
 	if o.Seed == 0 {
 		o.Seed = 1
 	}
-	en, ru = fakesite.GeneratePair(o.IDs, o.IDs, o.IDs, o.Seed)
+	en, ru = Generate(o.IDs, o.Seed)
 	db, err := store.Open(path, &store.Options{NoSync: true})
 	if err != nil {
 		return nil, nil, err

@@ -24,7 +24,7 @@ func queryMain(args []string) {
 	seed := fs.Int64("seed", 1, "generator seed of the archive")
 	n := fs.Int("n", 200, "searches of each kind")
 	fs.Parse(args)
-	en, ru := fakesite.GeneratePair(*ids, *ids, *ids, *seed)
+	en, ru := searchtest.Generate(*ids, *seed)
 	keys := searchtest.SpeakerKeys(en)
 	r := rand.New(rand.NewPCG(7, 11))
 	pick := func() fakesite.Doc {
