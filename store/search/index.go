@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -156,7 +157,12 @@ func (ix *Index) open() error {
 			return err
 		}
 	}
-	cfg := map[string]interface{}{"bolt_timeout": "2s"}
+	// unsafe_batch: a batch returns once its documents are searchable,
+	// without waiting for them to be written and synced to disk; the
+	// persister writes many batches at once. Update advances the
+	// index's sequence number only to what the persister reported
+	// written (see durable), so a crash loses no change.
+	cfg := map[string]interface{}{"bolt_timeout": "2s", "unsafe_batch": true}
 	for _, l := range Langs {
 		for _, typ := range types {
 			p := filepath.Join(ix.dir, l+"-"+typ)
@@ -364,6 +370,37 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		}
 	}()
 	done := 0
+	var pending []*written // chunks indexed, oldest first, not yet known to be on disk
+	// persisted records the sequence number of the chunks the persister
+	// wrote (all, when wait is set) in state.json.
+	persisted := func(wait bool) error {
+		n := 0
+		var seq uint64
+		for _, w := range pending {
+			err, ok := w.wait(ctx, wait)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			n++
+			seq = w.seq
+		}
+		if n == 0 {
+			return nil
+		}
+		pending = pending[n:]
+		if err := ix.labels.save(filepath.Join(ix.dir, "labels.json")); err != nil {
+			return err
+		}
+		ix.mu.Lock()
+		ix.state.Seq = seq
+		ix.state.UpdatedAt = time.Now().UTC()
+		st := ix.state
+		ix.mu.Unlock()
+		return writeState(filepath.Join(ix.dir, "state.json"), &st)
+	}
 	for rd := range reads {
 		if err := ctx.Err(); err != nil {
 			return done, err
@@ -371,23 +408,18 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		if rd.err != nil {
 			return done, rd.err
 		}
-		if err := ix.indexItems(rd.items, fresh); err != nil {
+		chunk := rd.chunk
+		w := newWritten(chunk[len(chunk)-1].seq)
+		if err := ix.indexItems(rd.items, fresh, w); err != nil {
 			return done, err
 		}
-		chunk := rd.chunk
-		n := len(chunk)
-		done += n
+		pending = append(pending, w)
+		done += len(chunk)
 		ix.mu.Lock()
 		ix.progress.Done = done
-		ix.state.Seq = chunk[n-1].seq
-		ix.state.UpdatedAt = time.Now().UTC()
 		ix.gen++
-		st := ix.state
 		ix.mu.Unlock()
-		if err := ix.labels.save(filepath.Join(ix.dir, "labels.json")); err != nil {
-			return done, err
-		}
-		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
+		if err := persisted(false); err != nil {
 			return done, err
 		}
 		if err := ix.countDocs(); err != nil {
@@ -397,7 +429,58 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return done, err
 	}
+	if err := persisted(true); err != nil {
+		return done, err
+	}
 	return done, ix.finish(hw)
+}
+
+// written follows the batches of one chunk to disk: the persister calls
+// back once per batch when it has written it.
+type written struct {
+	seq     uint64       // the chunk's last sequence number
+	batches atomic.Int32 // batches of the chunk
+	errs    chan error   // one per batch written
+	got     int32
+}
+
+func newWritten(seq uint64) *written {
+	return &written{seq: seq, errs: make(chan error, len(Langs)*len(types))}
+}
+
+// track makes b report to w when it is on disk.
+func (w *written) track(b *bleve.Batch) {
+	w.batches.Add(1)
+	b.SetPersistedCallback(func(err error) { w.errs <- err })
+}
+
+// wait reports whether every batch of the chunk is on disk, waiting for
+// them when block is set.
+func (w *written) wait(ctx context.Context, block bool) (error, bool) {
+	for w.got < w.batches.Load() {
+		if block {
+			select {
+			case err := <-w.errs:
+				w.got++
+				if err != nil {
+					return fmt.Errorf("index: writing to disk: %w", err), false
+				}
+			case <-ctx.Done():
+				return ctx.Err(), false
+			}
+			continue
+		}
+		select {
+		case err := <-w.errs:
+			w.got++
+			if err != nil {
+				return fmt.Errorf("index: writing to disk: %w", err), false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return nil, true
 }
 
 // finish records that every change up to hw is indexed.
@@ -462,21 +545,21 @@ func readChunk(open Opener, chunk []ref, resolve Resolver) ([]item, error) {
 }
 
 // indexItems indexes documents, one batch per language (both at once).
-func (ix *Index) indexItems(items []item, fresh bool) error {
+func (ix *Index) indexItems(items []item, fresh bool, w *written) error {
 	var wg sync.WaitGroup
 	errs := make([]error, len(Langs))
 	for li, l := range Langs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[li] = ix.indexLang(l, items, fresh)
+			errs[li] = ix.indexLang(l, items, fresh, w)
 		}()
 	}
 	wg.Wait()
 	return errors.Join(errs...)
 }
 
-func (ix *Index) indexLang(l string, items []item, fresh bool) error {
+func (ix *Index) indexLang(l string, items []item, fresh bool, w *written) error {
 	docs, turns := ix.bi(l, typeDoc), ix.bi(l, typeTurn)
 	db, tb := docs.NewBatch(), turns.NewBatch()
 	for _, it := range items {
@@ -501,10 +584,25 @@ func (ix *Index) indexLang(l string, items []item, fresh bool) error {
 			}
 		}
 	}
-	if err := turns.Batch(tb); err != nil {
-		return err
+	// Both at once: each batch builds its segment on one core.
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i, x := range []struct {
+		bi bleve.Index
+		b  *bleve.Batch
+	}{{turns, tb}, {docs, db}} {
+		if x.b.Size() == 0 {
+			continue
+		}
+		w.track(x.b)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = x.bi.Batch(x.b)
+		}()
 	}
-	return docs.Batch(db)
+	wg.Wait()
+	return errors.Join(errs[:]...)
 }
 
 // staleTurns deletes (in b, a batch of the turn index) the turn entries
