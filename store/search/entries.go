@@ -78,15 +78,6 @@ func dateValue(r *record.Record) (time.Time, bool) {
 	return t, err == nil
 }
 
-// paragraphs splits a text into its paragraphs: array elements, so that
-// a phrase never matches across two of them.
-func paragraphs(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, "\n\n")
-}
-
 // sep joins a speaker group and its label in the speakers page's field.
 const sep = "\x1f"
 
@@ -96,10 +87,7 @@ func facet(name, value string) string { return facetCodes[name] + ":" + value }
 // commonFields are the fields of a document that its turn entries carry too.
 func commonFields(d *store.Doc, r *record.Record, lb *labelSet) (map[string]interface{}, []string) {
 	m := map[string]interface{}{
-		fLang:   r.Lang,
-		fDoc:    DocKey(r.Lang, r.ID),
-		fURL:    r.URL,
-		fTitleS: r.Title,
+		fDoc: DocKey(r.Lang, r.ID),
 	}
 	var facets []string // the language's count is its index's total
 	var sec []string
@@ -140,7 +128,6 @@ func commonFields(d *store.Doc, r *record.Record, lb *labelSet) (map[string]inte
 	}
 	if t, ok := dateValue(r); ok {
 		m[fDate] = t
-		m[fDateS] = *r.Date
 		facets = append(facets, facet("year", strconv.Itoa(t.Year())))
 	}
 	return m, facets
@@ -161,11 +148,15 @@ func entries(d *store.Doc, r *record.Record, lb *labelSet) (entry, []entry, erro
 		return entry{}, nil, err
 	}
 	base, facets := commonFields(d, r, lb)
+	// one field: the tokenizer keeps phrases inside paragraphs
 	text := []string{r.Title, r.Title}
 	if r.Lead != "" {
 		text = append(text, r.Lead)
 	}
-	doc := map[string]interface{}{fText: append(text, paragraphs(r.Text)...),
+	if r.Text != "" {
+		text = append(text, r.Text)
+	}
+	doc := map[string]interface{}{fText: strings.Join(text, "\n\n"),
 		fTurns: float64(len(r.Turns)), fRec: string(rec)}
 	docFacets := slices.Clone(facets)
 	seen := map[string]bool{}
@@ -179,7 +170,7 @@ func entries(d *store.Doc, r *record.Record, lb *labelSet) (entry, []entry, erro
 			seen[g] = true
 			docFacets = append(docFacets, sf)
 		}
-		m := map[string]interface{}{fText: paragraphs(t.Text), fSpeech: t.Text,
+		m := map[string]interface{}{fText: t.Text, fSpeech: t.Text,
 			fSpeakerS: t.Speaker, fSpeaker: g, fLabel: normLabel(t.Speaker), fSpeakerF: g + sep + t.Speaker,
 			fTurn: float64(i), fFacet: append(slices.Clone(facets), sf)}
 		for k, v := range base {
@@ -188,6 +179,11 @@ func entries(d *store.Doc, r *record.Record, lb *labelSet) (entry, []entry, erro
 		out = append(out, entry{id: turnKey(r.Lang, r.ID, i), fields: m})
 	}
 	doc[fFacet] = docFacets
+	// shown with a hit; turn hits read them from their document's entry
+	doc[fURL], doc[fTitleS] = r.URL, r.Title
+	if r.Date != nil {
+		doc[fDateS] = *r.Date
+	}
 	for k, v := range base {
 		doc[k] = v
 	}

@@ -16,7 +16,7 @@ import (
 
 // MappingVersion changes whenever the index layout or analysis changes;
 // an index of another version is rebuilt.
-const MappingVersion = 4
+const MappingVersion = 5
 
 // Langs are the languages of the archive, one bleve index each.
 var Langs = []string{"en", "ru"}
@@ -69,7 +69,6 @@ const (
 
 // Field names.
 const (
-	fLang     = "lang"
 	fDoc      = "doc"      // "en/71326" on both kinds of entry
 	fText     = "text"     // analysed: title (twice: it weighs more), lead and paragraphs; or a turn's speech
 	fSection  = "section"  // lower-cased listing and publication sections (filter)
@@ -83,9 +82,9 @@ const (
 	fTurn     = "n"        // turn number (turn entries, stored)
 	fTurns    = "turns"    // number of turns (doc entries, stored)
 	fRec      = "rec"      // the export record, JSON (doc entries, stored)
-	fURL      = "url"      // stored
-	fDateS    = "dates"    // "YYYY-MM-DD" or "" (stored)
-	fTitleS   = "titles"   // stored
+	fURL      = "url"      // stored (doc entries)
+	fDateS    = "dates"    // "YYYY-MM-DD" or "" (stored, doc entries)
+	fTitleS   = "titles"   // stored (doc entries)
 	fSpeech   = "speech"   // turn text (turn entries, stored)
 	fSpeakerS = "speakers" // the label as printed (turn entries, stored)
 )
@@ -156,16 +155,12 @@ func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 		dm.Dynamic = false
 		// no composite _all field: queries name their fields
 		dm.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
-		dm.AddFieldMappingsAt(fLang, kw(false, false))
 		dm.AddFieldMappingsAt(fDoc, kw(true, false))
 		dm.AddFieldMappingsAt(fSection, kw(false, false))
 		dm.AddFieldMappingsAt(fTag, kw(false, false))
 		dm.AddFieldMappingsAt(fPlace, kw(false, false))
 		dm.AddFieldMappingsAt(fDate, date())
 		dm.AddFieldMappingsAt(fFacet, kw(false, true))
-		dm.AddFieldMappingsAt(fURL, stored())
-		dm.AddFieldMappingsAt(fDateS, stored())
-		dm.AddFieldMappingsAt(fTitleS, stored())
 		dm.AddFieldMappingsAt(fText, text(false))
 	}
 
@@ -173,6 +168,9 @@ func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 	common(doc)
 	doc.AddFieldMappingsAt(fTurns, num())
 	doc.AddFieldMappingsAt(fRec, stored())
+	doc.AddFieldMappingsAt(fURL, stored())
+	doc.AddFieldMappingsAt(fDateS, stored())
+	doc.AddFieldMappingsAt(fTitleS, stored())
 
 	turn := mapping.NewDocumentMapping()
 	common(turn)

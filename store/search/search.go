@@ -139,7 +139,7 @@ func (ix *Index) search(ctx context.Context, q Query, t0 time.Time) (*Result, er
 		lr.sort = req.Sort
 		req.Fields = []string{fDoc, fTitleS, fDateS, fURL}
 		if typ == typeTurn {
-			req.Fields = append(req.Fields, fSpeakerS, fSpeaker, fTurn, fSpeech)
+			req.Fields = []string{fDoc, fSpeakerS, fSpeaker, fTurn, fSpeech}
 		}
 		if q.Facets {
 			req.AddFacet(fFacet, bleve.NewFacetRequest(fFacet, 1<<20))
@@ -182,6 +182,11 @@ func (ix *Index) search(ctx context.Context, q Query, t0 time.Time) (*Result, er
 	}
 	for _, h := range hits {
 		out.Hits = append(out.Hits, hitOf(h))
+	}
+	if typ == typeTurn {
+		if err := ix.docFields(ctx, out.Hits); err != nil {
+			return nil, err
+		}
 	}
 	if err := ix.snippets(ctx, q, rs, out.Hits); err != nil {
 		return nil, err
@@ -276,6 +281,42 @@ func (ix *Index) snippets(ctx context.Context, q Query, rs []*langResult, hits [
 				text = r.Lead + "\n\n" + text
 			}
 			hit.Snippet, _ = h.Snippet(text)
+		}
+	}
+	return nil
+}
+
+// docFields fills the title, date and URL of turn hits from their
+// documents' entries (turn entries do not store them: there are several
+// times more turns than documents), in one search per language.
+func (ix *Index) docFields(ctx context.Context, hits []Hit) error {
+	for _, l := range Langs {
+		var keys []query.Query
+		byKey := map[string][]*Hit{}
+		for i := range hits {
+			if hits[i].Lang != l {
+				continue
+			}
+			k := DocKey(l, hits[i].ID)
+			if byKey[k] == nil {
+				keys = append(keys, term(fDoc, k))
+			}
+			byKey[k] = append(byKey[k], &hits[i])
+		}
+		if len(keys) == 0 {
+			continue
+		}
+		req := bleve.NewSearchRequestOptions(query.NewDisjunctionQuery(keys), len(keys), 0, false)
+		req.Fields = []string{fDoc, fTitleS, fDateS, fURL}
+		req.Score = "none"
+		res, err := ix.bi(l, typeDoc).SearchInContext(ctx, req)
+		if err != nil {
+			return err
+		}
+		for _, m := range res.Hits {
+			for _, h := range byKey[str(m.Fields[fDoc])] {
+				h.Title, h.Date, h.URL = str(m.Fields[fTitleS]), str(m.Fields[fDateS]), str(m.Fields[fURL])
+			}
 		}
 	}
 	return nil

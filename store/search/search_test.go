@@ -214,6 +214,29 @@ func TestSearchPassage(t *testing.T) {
 	}
 }
 
+// Turn entries do not store their document's title, date and URL; a
+// turn hit shows them all the same.
+func TestTurnHitShowsItsDocument(t *testing.T) {
+	ix, _ := build(t, fixture)
+	for _, q := range []search.Query{
+		{Q: "sanctions", Speaker: lukashenko},
+		{Speaker: putin, Lang: "en", Sort: search.SortOldest},
+	} {
+		res, err := ix.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Turns || len(res.Hits) == 0 {
+			t.Fatalf("%+v: turns %v hits %v", q, res.Turns, keysOf(res))
+		}
+		h := res.Hits[0]
+		if h.ID != 100 || h.Title != "Talks with Alexander Lukashenko" || h.Date != "2014-03-05" ||
+			h.URL != "http://en.kremlin.ru/events/president/news/100" || h.Turn < 0 || h.Speaker == "" {
+			t.Errorf("%+v: hit %+v", q, h)
+		}
+	}
+}
+
 func TestSearchEscapes(t *testing.T) {
 	ix, _ := build(t, fixture)
 	res, err := ix.Search(context.Background(), search.Query{Q: "alert"})

@@ -15,7 +15,16 @@ import (
 // text, except that punctuation inside numbers and abbreviations splits
 // them ("2.5" → "2", "5"; "U.S." → "U", "S"), at a fraction of its cost
 // (indexing time is mostly analysis).
+//
+// A blank line ("\n\n", paragraphs of a text) leaves a gap of
+// paragraphGap positions, so that a phrase never matches across two
+// paragraphs although the text is one field (one field per paragraph cost
+// the index build a field, a term map and a merge of them per paragraph).
 const wordsTokenizer = "kremlin_words"
+
+// paragraphGap is the gap in positions between two paragraphs: more than
+// any phrase is long.
+const paragraphGap = 1000
 
 type words struct{}
 
@@ -33,15 +42,23 @@ func (words) Tokenize(input []byte) analysis.TokenStream {
 	rv := make(analysis.TokenStream, 0, guess)
 	block := make([]analysis.Token, 0, min(guess, 1024))
 	pos := 1
+	newlines := 0 // since the last word
 	for i := 0; i < len(input); {
 		r, w := rune(input[i]), 1
 		if r >= utf8.RuneSelf {
 			r, w = utf8.DecodeRune(input[i:])
 		}
 		if !isWordRune(r) {
+			if r == '\n' {
+				newlines++
+			}
 			i += w
 			continue
 		}
+		if newlines >= 2 && len(rv) > 0 {
+			pos += paragraphGap
+		}
+		newlines = 0
 		start, digits := i, true
 		for i < len(input) {
 			r, w = rune(input[i]), 1
