@@ -377,7 +377,7 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		n := 0
 		var seq uint64
 		for _, w := range pending {
-			err, ok := w.wait(ctx, wait)
+			err, ok := w.wait(wait)
 			if err != nil {
 				return err
 			}
@@ -401,12 +401,13 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		ix.mu.Unlock()
 		return writeState(filepath.Join(ix.dir, "state.json"), &st)
 	}
+	// Whatever stops the update, what the persister wrote is recorded.
 	for rd := range reads {
 		if err := ctx.Err(); err != nil {
-			return done, err
+			return done, errors.Join(err, persisted(true))
 		}
 		if rd.err != nil {
-			return done, rd.err
+			return done, errors.Join(rd.err, persisted(true))
 		}
 		chunk := rd.chunk
 		w := newWritten(chunk[len(chunk)-1].seq)
@@ -427,7 +428,7 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return done, err
+		return done, errors.Join(err, persisted(true))
 	}
 	if err := persisted(true); err != nil {
 		return done, err
@@ -454,30 +455,36 @@ func (w *written) track(b *bleve.Batch) {
 	b.SetPersistedCallback(func(err error) { w.errs <- err })
 }
 
+// persistWait is how long an update waits for the persister to report
+// its last batches written, even when its context ends (a server being
+// stopped): what is not reported is indexed again by the next update.
+const persistWait = 30 * time.Second
+
 // wait reports whether every batch of the chunk is on disk, waiting for
-// them when block is set.
-func (w *written) wait(ctx context.Context, block bool) (error, bool) {
+// them (at most persistWait) when block is set.
+func (w *written) wait(block bool) (error, bool) {
+	var timeout <-chan time.Time
+	if block {
+		timeout = time.After(persistWait)
+	}
 	for w.got < w.batches.Load() {
+		var err error
 		if block {
 			select {
-			case err := <-w.errs:
-				w.got++
-				if err != nil {
-					return fmt.Errorf("index: writing to disk: %w", err), false
-				}
-			case <-ctx.Done():
-				return ctx.Err(), false
+			case err = <-w.errs:
+			case <-timeout:
+				return nil, false
 			}
-			continue
+		} else {
+			select {
+			case err = <-w.errs:
+			default:
+				return nil, false
+			}
 		}
-		select {
-		case err := <-w.errs:
-			w.got++
-			if err != nil {
-				return fmt.Errorf("index: writing to disk: %w", err), false
-			}
-		default:
-			return nil, false
+		w.got++
+		if err != nil {
+			return fmt.Errorf("index: writing to disk: %w", err), false
 		}
 	}
 	return nil, true
