@@ -26,15 +26,20 @@ func TestHostileInputs(t *testing.T) {
 	}
 	for name, body := range cases {
 		t.Run(name, func(t *testing.T) {
+			// A hang or a panic fails the test (go test's own timeout
+			// bounds it; how long it takes is logged, not asserted: the
+			// machine may be shared). Each parser answers something.
 			start := time.Now()
-			_, _ = ParseDocument([]byte(body), "/events/president/news/1", Options{Lang: "en"})
-			_, _ = ParseListing([]byte(body), "/events/president/news")
-			_ = Classify([]byte(body), "/events/president/news/1")
-			if d := time.Since(start); d > 20*time.Second {
-				t.Errorf("took %v", d)
-			} else {
-				t.Logf("%v for %d bytes", d, len(body))
+			doc, err := ParseDocument([]byte(body), "/events/president/news/1", Options{Lang: "en"})
+			if doc == nil && err == nil {
+				t.Error("ParseDocument: neither a document nor an error")
 			}
+			l, err := ParseListing([]byte(body), "/events/president/news")
+			if l == nil && err == nil {
+				t.Error("ParseListing: neither a listing nor an error")
+			}
+			_ = Classify([]byte(body), "/events/president/news/1")
+			t.Logf("%v for %d bytes", time.Since(start), len(body))
 		})
 	}
 }
