@@ -438,23 +438,23 @@ func (c *codec) buildBlobWith(pageDict, recDict uint32, entries []packEntry, rec
 		defer c.packMu.Unlock()
 		rd := c.dict(recDict)
 		for i := 0; i < len(recs); i += groupSize {
-			var out bytes.Buffer
 			group := recs[i:min(i+groupSize, len(recs))]
 			size := 0
 			for _, r := range group {
 				size += len(r)
 			}
-			if err := c.sealedFrame(&out, zstdDictID(recDict), rd, size, func(w io.Writer) error {
+			f, err := c.sealedFrame(zstdDictID(recDict), rd, size, func(w io.Writer) error {
 				for _, r := range group {
 					if _, err := w.Write(r); err != nil {
 						return err
 					}
 				}
 				return nil
-			}); err != nil {
+			})
+			if err != nil {
 				return nil, err
 			}
-			groups = append(groups, out.Bytes())
+			groups = append(groups, bytes.Clone(f))
 		}
 		d := c.dict(pageDict)
 		if d == nil {
@@ -466,12 +466,11 @@ func (c *codec) buildBlobWith(pageDict, recDict uint32, entries []packEntry, rec
 			dict = append(dict, r...)
 		}
 		flags = flagWithRecords
-		var out bytes.Buffer
-		out.Grow(pagesSize/8 + 256)
-		if err := c.sealedFrame(&out, packDictZstdID, dict, pagesSize, writePages); err != nil {
+		f, err := c.sealedFrame(packDictZstdID, dict, pagesSize, writePages)
+		if err != nil {
 			return nil, err
 		}
-		pages = out.Bytes()
+		pages = f // copied into the blob below, under packMu
 	}
 	hdr := make([]byte, 0, 16+len(entries)*12+len(groups)*3)
 	hdr = append(hdr, packFormat)
