@@ -299,6 +299,14 @@ func (c *codec) putStreamDecoder(d *pooledDecoder) {
 	c.mu.Unlock()
 }
 
+// dropStreams lets the kept streaming decoders go (a writer that read
+// packs once, to train its dictionaries, does not need their buffers).
+func (c *codec) dropStreams() {
+	c.mu.Lock()
+	c.streams = nil
+	c.mu.Unlock()
+}
+
 // frameInfo returns the content size (-1 when the frame does not say:
 // zstd leaves it out of small frames) and the dictionary a zstd frame
 // declares (noDict for none, packDictZstdID for a pack's own).
