@@ -49,7 +49,7 @@ type codec struct {
 	dicts      map[uint32][]byte
 	current    map[string]uint32 // lang -> page dictionary for new packs
 	currentRec map[string]uint32 // lang -> records dictionary
-	sealed     *zstd.Encoder     // sealed packs' frames (streamed, a dictionary per frame), under packMu
+	sealed     frameEncoder      // sealed packs' frames, under packMu
 	packMu     sync.Mutex
 	gen        uint64        // bumped when a dictionary is added: decoders are rebuilt
 	plain      *zstd.Decoder // DecodeAll with every stored dictionary
@@ -183,33 +183,60 @@ func (c *codec) hasDict(id uint32) bool {
 	return ok
 }
 
+// frameEncoder is the zstd encoder of sealed frames and the dictionary
+// it holds. The encoder indexes a dictionary when it is given one (a
+// pack's pages: a new one each time); given the same again (the records
+// dictionary, from one record group of a pack to the next), it only
+// restores its tables from the index it kept, and a reset right after
+// an indexing costs nothing: each frame costs one reset.
+type frameEncoder struct {
+	enc    *zstd.Encoder
+	dictID uint32 // the dictionary held (0: none)
+	dict   []byte
+	out    bytes.Buffer // the frame written, reused
+}
+
 // sealedFrame compresses one frame of a sealed pack (size bytes, written
-// by write) into out, as a stream, with raw dictionary dict named id (nil:
-// none). One encoder serves every frame (c.packMu is held): its tables are
-// made once, the dictionary is swapped.
-func (c *codec) sealedFrame(out *bytes.Buffer, id uint32, dict []byte, size int, write func(w io.Writer) error) error {
-	opt := zstd.WithEncoderDictDelete()
-	if dict != nil {
-		opt = zstd.WithEncoderDictRaw(id, dict)
-	}
-	if c.sealed == nil {
-		e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(true),
-			zstd.WithEncoderLevel(packLevel), zstd.WithWindowSize(packWindow))
-		if err != nil {
-			return fmt.Errorf("zstd encoder: %w", err)
+// by write), as a stream, with raw dictionary dict named id (nil: none),
+// and returns it (valid until the next frame; c.packMu is held).
+func (c *codec) sealedFrame(id uint32, dict []byte, size int, write func(w io.Writer) error) ([]byte, error) {
+	fe := &c.sealed
+	fe.out.Reset()
+	// A stored dictionary's content never changes; a pack's own is made
+	// for each pack.
+	same := fe.enc != nil && id != packDictZstdID && fe.dictID == id && len(fe.dict) == len(dict) &&
+		(len(dict) == 0 || &fe.dict[0] == &dict[0])
+	if !same {
+		opt := zstd.WithEncoderDictDelete()
+		if dict != nil {
+			opt = zstd.WithEncoderDictRaw(id, dict)
 		}
-		c.sealed = e
+		if fe.enc == nil {
+			e, err := zstd.NewWriter(nil, zstd.WithEncoderConcurrency(1), zstd.WithEncoderCRC(true), zstd.WithLowerEncoderMem(true),
+				zstd.WithEncoderLevel(packLevel), zstd.WithWindowSize(packWindow), opt)
+			if err != nil {
+				return nil, fmt.Errorf("zstd encoder: %w", err)
+			}
+			fe.enc = e
+		} else if err := fe.enc.ResetWithOptions(&fe.out, opt); err != nil {
+			return nil, fmt.Errorf("zstd encoder: %w", err)
+		}
+		fe.dictID, fe.dict = id, dict
+		if dict == nil {
+			fe.dictID = 0
+		}
 	}
-	if err := c.sealed.ResetWithOptions(out, opt); err != nil {
-		return fmt.Errorf("zstd encoder: %w", err)
-	}
-	c.sealed.ResetContentSize(out, int64(size))
-	err := write(c.sealed)
-	if cerr := c.sealed.Close(); err == nil {
+	// A reset right after the dictionary was indexed (or restored) has no
+	// table to restore: it costs nothing.
+	fe.enc.ResetContentSize(&fe.out, int64(size))
+	err := write(fe.enc)
+	if cerr := fe.enc.Close(); err == nil {
 		err = cerr
 	}
-	c.sealed.Reset(nil)
-	return err
+	if err != nil {
+		return nil, err
+	}
+	return fe.out.Bytes(), nil
 }
 
 // decodeAll decompresses a whole frame (checking its checksum) into dst.
@@ -269,6 +296,14 @@ func (c *codec) putStreamDecoder(d *pooledDecoder) {
 	if len(c.streams) < maxStreamDecoders && d.gen == c.gen {
 		c.streams = append(c.streams, d)
 	}
+	c.mu.Unlock()
+}
+
+// dropStreams lets the kept streaming decoders go (a writer that read
+// packs once, to train its dictionaries, does not need their buffers).
+func (c *codec) dropStreams() {
+	c.mu.Lock()
+	c.streams = nil
 	c.mu.Unlock()
 }
 

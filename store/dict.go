@@ -82,7 +82,10 @@ func (db *DB) dictSamples(lang string) (pages, recs [][]byte, err error) {
 	if err != nil || len(sizes) == 0 {
 		return nil, nil, err
 	}
-	defer db.cache.reset() // the packs read for them are not needed again
+	// The packs read for them are not needed again, nor the decoders'
+	// buffers (a writer decodes a pack's pages only to train).
+	defer db.codec.dropStreams()
+	defer db.cache.reset()
 	err = db.view(func(tx *bolt.Tx) error {
 		for _, i := range pickTypical(sizes) {
 			s, err := db.readLoc(tx, locs[i], true)
@@ -262,6 +265,7 @@ func (db *DB) recompress(lang string) error {
 		}
 	}
 	db.cache.reset()
+	db.codec.dropStreams()
 	return nil
 }
 

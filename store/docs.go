@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -172,10 +173,26 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		return 0, err
 	}
 	// Compare what will be stored, not what was given: JSON replaces
-	// invalid UTF-8, and the stored copy has been through it.
-	var stored record.Record
-	if err := json.Unmarshal(recJSON, &stored); err != nil {
-		return 0, err
+	// invalid UTF-8, and the stored copy has been through it. The whole
+	// record is compared only with a current version (decoded then); the
+	// bookkeeping needs three fields, the same after JSON when they are
+	// valid UTF-8.
+	var full *record.Record
+	stored := func() (*record.Record, error) {
+		if full == nil {
+			var r record.Record
+			if err := json.Unmarshal(recJSON, &r); err != nil {
+				return nil, err
+			}
+			full = &r
+		}
+		return full, nil
+	}
+	light := &record.Record{Source: rec.Source, CapturedAt: rec.CapturedAt, Updated: rec.Updated}
+	if !utf8.ValidString(rec.Source) || !utf8.ValidString(rec.CapturedAt) || (rec.Updated != nil && !utf8.ValidString(*rec.Updated)) {
+		if light, err = stored(); err != nil {
+			return 0, err
+		}
 	}
 	// Compress outside the write transaction.
 	head := f.Raw.Head()
@@ -194,7 +211,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			d = &Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
 		}
 		var at int
-		if outcome, at, err = db.decideVersion(tx, d, f, &stored); err != nil {
+		if outcome, at, err = db.decideVersion(tx, d, f, light, stored); err != nil {
 			return err
 		}
 		size := len(recJSON) + len(head) + len(f.Raw.Body)
@@ -229,7 +246,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 				r.Unchanged++
 			}
 			if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
-				r.countSource(stored.Source)
+				r.countSource(light.Source)
 			}
 		})
 	})
@@ -251,8 +268,10 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 // it was seen in, update marks, stale tries) and says what the fetch is
 // (versionOutcome; for a Wayback capture made before the current version,
 // earlierPlace), and for OutcomeEarlier the place (1-based) of the new
-// version. stored is the record as it will be stored.
-func (db *DB) decideVersion(tx *bolt.Tx, d *Doc, f *Fetched, stored *record.Record) (Outcome, int, error) {
+// version. stored returns the record as it will be stored; light has its
+// fields Source, CapturedAt and Updated as they will be stored.
+func (db *DB) decideVersion(tx *bolt.Tx, d *Doc, f *Fetched, light *record.Record, storedRec func() (*record.Record, error)) (Outcome, int, error) {
+	stored := light
 	d.ListedIn = mergeSections(d.ListedIn, f.ListedIn)
 	d.CheckedAt = checkedAt(d.CheckedAt, f.Raw.FetchedAt, stored)
 	pageMark := datePart(stored.Updated)
@@ -274,6 +293,9 @@ func (db *DB) decideVersion(tx *bolt.Tx, d *Doc, f *Fetched, stored *record.Reco
 		var err error
 		if cur, err = db.getRecord(tx, d, d.Versions); err != nil {
 			return 0, 0, fmt.Errorf("read current version of %s/%d: %w", d.Lang, d.ID, err)
+		}
+		if stored, err = storedRec(); err != nil {
+			return 0, 0, err
 		}
 	}
 	outcome := versionOutcome(cur, stored)

@@ -49,6 +49,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -373,20 +374,47 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
 // encodeS2 is a staged frame: the CRC-32C of p, then p as an S2 block.
 func encodeS2(p []byte) []byte {
-	out := make([]byte, 4+s2.MaxEncodedLen(len(p)))
-	binary.BigEndian.PutUint32(out, crc32.Checksum(p, crcTable))
-	return out[:4+len(s2.Encode(out[4:], p))]
+	return appendS2(nil, p)
+}
+
+// appendS2 appends the staged frame of p to dst.
+func appendS2(dst, p []byte) []byte {
+	n := len(dst)
+	dst = slices.Grow(dst, 4+s2.MaxEncodedLen(len(p)))
+	dst = binary.BigEndian.AppendUint32(dst, crc32.Checksum(p, crcTable))
+	return dst[:n+4+len(s2.Encode(dst[n+4:cap(dst)], p))]
+}
+
+// scratch holds buffers reused from one staged page to the next (a
+// page in, its S2 frame out), so that staging allocates little more than
+// the blob it makes.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// putScratch gives a buffer back, unless a rare large page made it
+// large.
+func putScratch(b *[]byte) {
+	if cap(*b) <= 1<<20 {
+		scratch.Put(b)
+	}
 }
 
 // decodeS2 reverses encodeS2, checking the size (size bytes) and the CRC.
 func decodeS2(f []byte, size int) ([]byte, error) {
+	return decodeS2Into(nil, f, size)
+}
+
+// decodeS2Into is decodeS2 decoding into buf when it is large enough.
+func decodeS2Into(buf, f []byte, size int) ([]byte, error) {
 	if len(f) < 4 {
 		return nil, fmt.Errorf("%w: S2 frame of %d bytes", ErrCorrupt, len(f))
 	}
 	if n, err := s2.DecodedLen(f[4:]); err != nil || n != size {
 		return nil, fmt.Errorf("%w: S2 frame of %d bytes, the header says %d (%v)", ErrCorrupt, n, size, err)
 	}
-	out, err := s2.Decode(make([]byte, size), f[4:])
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	out, err := s2.Decode(buf[:size], f[4:])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
@@ -427,34 +455,39 @@ func (c *codec) buildBlobWith(pageDict, recDict uint32, entries []packEntry, rec
 			}
 			groups = append(groups, encodeS2(buf))
 		}
-		var b bytes.Buffer
+		in, enc := scratch.Get().(*[]byte), scratch.Get().(*[]byte)
+		defer putScratch(in)
+		defer putScratch(enc)
+		b := bytes.NewBuffer((*in)[:0])
 		b.Grow(pagesSize)
-		if err := writePages(&b); err != nil {
+		if err := writePages(b); err != nil {
 			return nil, err
 		}
-		pages, pageDict, flags = encodeS2(b.Bytes()), noDict, flagS2
+		*in = b.Bytes()
+		*enc = appendS2((*enc)[:0], *in)
+		pages, pageDict, flags = *enc, noDict, flagS2
 	} else {
 		c.packMu.Lock()
 		defer c.packMu.Unlock()
 		rd := c.dict(recDict)
 		for i := 0; i < len(recs); i += groupSize {
-			var out bytes.Buffer
 			group := recs[i:min(i+groupSize, len(recs))]
 			size := 0
 			for _, r := range group {
 				size += len(r)
 			}
-			if err := c.sealedFrame(&out, zstdDictID(recDict), rd, size, func(w io.Writer) error {
+			f, err := c.sealedFrame(zstdDictID(recDict), rd, size, func(w io.Writer) error {
 				for _, r := range group {
 					if _, err := w.Write(r); err != nil {
 						return err
 					}
 				}
 				return nil
-			}); err != nil {
+			})
+			if err != nil {
 				return nil, err
 			}
-			groups = append(groups, out.Bytes())
+			groups = append(groups, bytes.Clone(f))
 		}
 		d := c.dict(pageDict)
 		if d == nil {
@@ -466,12 +499,11 @@ func (c *codec) buildBlobWith(pageDict, recDict uint32, entries []packEntry, rec
 			dict = append(dict, r...)
 		}
 		flags = flagWithRecords
-		var out bytes.Buffer
-		out.Grow(pagesSize/8 + 256)
-		if err := c.sealedFrame(&out, packDictZstdID, dict, pagesSize, writePages); err != nil {
+		f, err := c.sealedFrame(packDictZstdID, dict, pagesSize, writePages)
+		if err != nil {
 			return nil, err
 		}
-		pages = out.Bytes()
+		pages = f // copied into the blob below, under packMu
 	}
 	hdr := make([]byte, 0, 16+len(entries)*12+len(groups)*3)
 	hdr = append(hdr, packFormat)
@@ -851,8 +883,18 @@ func (db *DB) seal(tx *bolt.Tx, lang string, op openPack) error {
 		pagesSize += l.rawOff[1]
 	}
 	blob, err := db.codec.buildBlob(lang, entries, recs, true, pagesSize, func(w io.Writer) error {
+		var buf []byte
 		for i, l := range parts {
-			pages, err := db.codec.decodePages(l, nil, -1)
+			var pages []byte
+			var err error
+			if l.s2 {
+				// One buffer for every entry: the encoder copies what it
+				// is given.
+				pages, err = decodeS2Into(buf, l.pages, l.rawOff[1])
+				buf = pages
+			} else {
+				pages, err = db.codec.decodePages(l, nil, -1)
+			}
 			if err != nil {
 				return fmt.Errorf("staged entry %d of pack %d: %w", i, op.id, err)
 			}

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+// releaseExecutable does nothing outside Linux.
+func releaseExecutable() {}
