@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"os"
 	"strconv"
 
@@ -21,7 +22,7 @@ import (
 // changes.
 func releaseExecutable() {
 	exe, err := os.Executable()
-	if err != nil {
+	if err != nil || hasRELRO(exe) {
 		return
 	}
 	maps, err := os.ReadFile("/proc/self/maps")
@@ -45,4 +46,26 @@ func releaseExecutable() {
 		}
 		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
+}
+
+// hasRELRO reports whether the executable has a segment the dynamic
+// loader writes (relocations) and then makes read-only: a position-
+// independent or externally linked build. Dropping those pages would
+// bring back the file's unrelocated bytes, so such a build keeps all its
+// pages (the go tool's default build has none). Unknown counts as yes.
+func hasRELRO(exe string) bool {
+	f, err := elf.Open(exe)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	if f.Type != elf.ET_EXEC {
+		return true // ET_DYN: position-independent, relocated at load
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_GNU_RELRO {
+			return true
+		}
+	}
+	return false
 }
