@@ -176,6 +176,7 @@ func countRun(tx *bolt.Tx, id uint64, fn func(*Run)) error {
 	if err != nil {
 		return err
 	}
+	enc = sealJSON(key, enc)
 	if err := b.Put(key, enc); err != nil {
 		return err
 	}
