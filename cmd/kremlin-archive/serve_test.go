@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -249,14 +250,19 @@ func TestServe_DocIsTheExportRecord(t *testing.T) {
 	if key == nil {
 		t.Skip("export resolves no key for this turn; nothing more to compare")
 	}
-	resp2, err := http.Get(base + "/api/search?facets=0&q=invitation&speaker=" + url.QueryEscape(key.(string)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp2.Body.Close()
-	var res struct{ Total int }
-	json.NewDecoder(resp2.Body).Decode(&res)
-	if res.Total != 1 {
-		t.Errorf("speaker %v: %d turns", key, res.Total)
-	}
+	// The turns of a batch become searchable with, or just after, their
+	// document.
+	waitUntil(t, fmt.Sprintf("the turn of speaker %v", key), func() bool {
+		resp2, err := http.Get(base + "/api/search?facets=0&q=invitation&speaker=" + url.QueryEscape(key.(string)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp2.Body.Close()
+		var res struct{ Total int }
+		json.NewDecoder(resp2.Body).Decode(&res)
+		if res.Total > 1 {
+			t.Fatalf("speaker %v: %d turns, want 1", key, res.Total)
+		}
+		return res.Total == 1
+	})
 }
