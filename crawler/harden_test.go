@@ -288,7 +288,7 @@ func TestWalkEnd(t *testing.T) {
 		}
 		return out
 	}
-	seen := map[int64]bool{}
+	seen := &idSet{}
 	steps := []struct {
 		lst  kremlin.Listing
 		p    int
@@ -305,5 +305,28 @@ func TestWalkEnd(t *testing.T) {
 		if (s.want == "") != (got == "") || !strings.Contains(got, s.want) {
 			t.Errorf("step %d: walkEnd = %q, want %q", i, got, s.want)
 		}
+	}
+}
+
+func TestIDSet(t *testing.T) {
+	var s idSet
+	ids := []int64{0, 1, 63, 64, 65, 127, 128, 71326, 1 << 40, -1, -64, -65}
+	for _, id := range ids {
+		if !s.add(id) {
+			t.Errorf("add(%d) the first time: reported present", id)
+		}
+	}
+	for _, id := range ids {
+		if s.add(id) {
+			t.Errorf("add(%d) again: reported new", id)
+		}
+	}
+	for _, id := range []int64{2, 62, 66, 71325, 71327, 1<<40 + 1, -2, -63, -66} {
+		if !s.add(id) {
+			t.Errorf("add(%d): a neighbour of a member reported present", id)
+		}
+	}
+	if n := len(s.words); n > 12 {
+		t.Errorf("%d words for 21 IDs in 7 64-ID windows", n)
 	}
 }

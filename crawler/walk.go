@@ -121,7 +121,7 @@ func (w *worker) follow(ctx context.Context, site Site, st *store.SectionState, 
 		p-- // one page of overlap: the last page processed, as it is now
 	}
 	stepBack, counted := 0, false
-	seen := map[int64]bool{} // IDs seen in this walk (walkEnd)
+	seen := &idSet{} // IDs seen in this walk (walkEnd)
 	key := walkKey(site.Lang, st.Section)
 	for {
 		lst, err := w.listing(ctx, site, st.Section, p)
