@@ -688,15 +688,11 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats, lostUnknown bool) ([]RepairAc
 		st.Refetch++
 		docAct(r.lang, r.id, "refetch", "put back in the frontier: the next crawl or backfill fetches it again")
 	}
-	for _, b := range []struct {
-		name   []byte
-		what   string
-		decode func([]byte) error
-	}{
-		{bSections, "listing state (the listing is walked again from its start)", func(v []byte) error { var x SectionState; return json.Unmarshal(v, &x) }},
-		{bHosts, "host state (robots.txt is read again)", func(v []byte) error { var x HostState; return json.Unmarshal(v, &x) }},
-		{bRuns, "run ledger entry", func(v []byte) error { var x Run; return json.Unmarshal(v, &x) }},
-	} {
+	for _, b := range stateBuckets {
+		what := b.what
+		if b.cost != "" {
+			what += " (" + b.cost + ")"
+		}
 		bk := tx.Bucket(b.name)
 		var bad [][]byte
 		bk.ForEach(func(k, v []byte) error {
@@ -706,11 +702,7 @@ func (db *DB) repair(tx *bolt.Tx, st *RepairStats, lostUnknown bool) ([]RepairAc
 			return nil
 		})
 		for _, k := range bad {
-			name := fmt.Sprintf("%q", k)
-			if string(b.name) == string(bRuns) && len(k) == 8 {
-				name = fmt.Sprint(binary.BigEndian.Uint64(k))
-			}
-			act(RepairAction{What: "dropped-entry", Msg: fmt.Sprintf("damaged %s %s", b.what, name)})
+			act(RepairAction{What: "dropped-entry", Msg: fmt.Sprintf("damaged %s %s", what, b.entry(k))})
 			st.DroppedEntries++
 			if err := bk.Delete(k); err != nil {
 				return nil, err

@@ -519,24 +519,13 @@ func (db *DB) verifyIndexes(tx *bolt.Tx, st *VerifyStats, urls map[docRef]string
 		}
 		return nil
 	})
-	for _, b := range []struct {
-		name   []byte
-		what   string
-		decode func([]byte) error
-	}{
-		{bSections, "listing state", func(v []byte) error { var x SectionState; return json.Unmarshal(v, &x) }},
-		{bHosts, "host state", func(v []byte) error { var x HostState; return json.Unmarshal(v, &x) }},
-		{bRuns, "run ledger entry", func(v []byte) error { var x Run; return json.Unmarshal(v, &x) }},
-	} {
+	for _, b := range stateBuckets {
 		bk := tx.Bucket(b.name)
 		if bk == nil {
 			continue
 		}
 		bk.ForEach(func(k, v []byte) error {
-			name := fmt.Sprintf("%s %q", b.what, k)
-			if string(b.name) == string(bRuns) && len(k) == 8 {
-				name = fmt.Sprintf("%s %d", b.what, binary.BigEndian.Uint64(k))
-			}
+			name := b.what + " " + b.entry(k)
 			if err := b.decode(v); err != nil {
 				add(Problem{Msg: name + " does not decode: " + err.Error()})
 			} else if msg := sumProblem(sums, k, v); msg != "" {
@@ -692,4 +681,28 @@ func (db *DB) verifyMeta(tx *bolt.Tx, add func(Problem)) {
 			}
 		}
 	}
+}
+
+// stateBuckets are the buckets of JSON state that verify checks and
+// repair drops when damaged: what an entry is, and what dropping it
+// costs.
+var stateBuckets = []bucketState{
+	{bSections, "listing state", "the listing is walked again from its start", func(v []byte) error { var x SectionState; return json.Unmarshal(v, &x) }},
+	{bHosts, "host state", "robots.txt is read again", func(v []byte) error { var x HostState; return json.Unmarshal(v, &x) }},
+	{bRuns, "run ledger entry", "", func(v []byte) error { var x Run; return json.Unmarshal(v, &x) }},
+}
+
+type bucketState struct {
+	name   []byte
+	what   string
+	cost   string // "" when nothing
+	decode func([]byte) error
+}
+
+// entry names the entry of key k: a run by its number, others by key.
+func (b bucketState) entry(k []byte) string {
+	if string(b.name) == string(bRuns) && len(k) == 8 {
+		return fmt.Sprint(binary.BigEndian.Uint64(k))
+	}
+	return fmt.Sprintf("%q", k)
 }

@@ -217,19 +217,27 @@ func layout(rec *record.Record, mark func(string) string) docBody {
 	return b
 }
 
-func (s *Server) docPage(w http.ResponseWriter, r *http.Request) {
+// pageRef reads the document and version (?v=, 0: the current one) a
+// page is about; on an error it has written the error page and ok is false.
+func (s *Server) pageRef(w http.ResponseWriter, r *http.Request) (lang string, id int64, v int, ok bool) {
 	lang, id, err := docRef(r)
 	if err != nil {
 		s.errorPage(w, http.StatusNotFound, "No such document", err.Error())
-		return
+		return "", 0, 0, false
 	}
-	v := 0
 	if x := r.URL.Query().Get("v"); x != "" {
-		v, err = strconv.Atoi(x)
-		if err != nil || v <= 0 {
+		if v, err = strconv.Atoi(x); err != nil || v < 1 {
 			s.errorPage(w, http.StatusBadRequest, "Bad version", "v must be a version number (1 = oldest)")
-			return
+			return "", 0, 0, false
 		}
+	}
+	return lang, id, v, true
+}
+
+func (s *Server) docPage(w http.ResponseWriter, r *http.Request) {
+	lang, id, v, ok := s.pageRef(w, r)
+	if !ok {
+		return
 	}
 	l, err := s.load(lang, id, v)
 	if err != nil {

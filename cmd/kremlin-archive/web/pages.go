@@ -135,17 +135,9 @@ type rawView struct {
 }
 
 func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
-	lang, id, err := docRef(r)
-	if err != nil {
-		s.errorPage(w, http.StatusNotFound, "No such document", err.Error())
+	lang, id, v, ok := s.pageRef(w, r)
+	if !ok {
 		return
-	}
-	v := 0
-	if x := r.URL.Query().Get("v"); x != "" {
-		if v, err = strconv.Atoi(x); err != nil || v < 1 {
-			s.errorPage(w, http.StatusBadRequest, "Bad version", "v must be a version number (1 = oldest)")
-			return
-		}
 	}
 	raw, rec, v, versions, err := s.raw(lang, id, v)
 	if err != nil {
