@@ -408,45 +408,19 @@ func (s *waybackSource) fetch(ctx context.Context, site Site, p *store.Pending) 
 	if len(p.Captures) == 0 {
 		return s.lookup(ctx, site, p)
 	}
-	if p.History {
-		return s.fetchHistory(ctx, site, p)
-	}
+	// The captures in turn: without --history the first that is the page
+	// is kept and the document is done; with it, every capture whose
+	// content differs from the version before becomes a version, in
+	// capture order.
 	var last *NotCaptureError
 	for len(p.Captures) > 0 {
 		c := p.Captures[0]
 		cp, doc, err := s.fetchCapture(ctx, site, p.ID, c.Timestamp, c.URL)
 		var nc *NotCaptureError
 		switch {
-		case err == nil:
+		case err == nil && !p.History:
 			_, err := s.keep(site, p, cp, doc, nil)
 			return err
-		case errors.As(err, &nc):
-			last = nc
-			if err := s.reject(site, p, c, nc); err != nil {
-				return err
-			}
-		case ctx.Err() != nil:
-			return ctx.Err()
-		case hostStopped(err):
-			return err
-		default:
-			// Not fetched (network, server errors): the capture is tried
-			// again on a later attempt.
-			return s.w.fail(site, p, err, statusOf(err))
-		}
-	}
-	return s.w.fail(site, p, fmt.Errorf("no capture of the document in the Wayback Machine is the page; the last: %w", last), last.Status)
-}
-
-// fetchHistory imports the captures of a document in capture order, each
-// one a new version when its content differs from the version before.
-func (s *waybackSource) fetchHistory(ctx context.Context, site Site, p *store.Pending) error {
-	var last *NotCaptureError
-	for len(p.Captures) > 0 {
-		c := p.Captures[0]
-		cp, doc, err := s.fetchCapture(ctx, site, p.ID, c.Timestamp, c.URL)
-		var nc *NotCaptureError
-		switch {
 		case err == nil:
 			rest := *p
 			rest.Captures = slices.Clone(p.Captures[1:])
@@ -468,20 +442,24 @@ func (s *waybackSource) fetchHistory(ctx context.Context, site Site, p *store.Pe
 		case hostStopped(err):
 			return err
 		default:
+			// Not fetched (network, server errors): the capture is tried
+			// again on a later attempt.
 			return s.w.fail(site, p, err, statusOf(err))
 		}
 	}
-	d, err := s.w.c.db.Doc(site.Lang, p.ID)
-	if err != nil {
-		return err
-	}
-	if d != nil {
-		// Archived: the entry goes (PutDocument took it out already when
-		// the last capture was kept).
-		return s.w.c.db.RemovePending(site.Lang, p.ID)
-	}
-	if last == nil {
-		return nil
+	if p.History {
+		d, err := s.w.c.db.Doc(site.Lang, p.ID)
+		if err != nil {
+			return err
+		}
+		if d != nil {
+			// Archived: the entry goes (PutDocument took it out already
+			// when the last capture was kept).
+			return s.w.c.db.RemovePending(site.Lang, p.ID)
+		}
+		if last == nil {
+			return nil
+		}
 	}
 	return s.w.fail(site, p, fmt.Errorf("no capture of the document in the Wayback Machine is the page; the last: %w", last), last.Status)
 }
