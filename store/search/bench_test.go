@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -151,5 +153,66 @@ func BenchmarkSearch(b *testing.B) {
 		if _, err := ix.Search(context.Background(), q); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkSearchKinds runs the searches of .ci/bench-serve, kind by kind,
+// over an index built before — by .ci/bench-serve, say:
+//
+//	KREMLIN_BENCH_INDEX=/tmp/bench.db.index KREMLIN_BENCH_IDS=40000 \
+//	  go test ./store/search -run '^$' -bench SearchKinds -cpuprofile cpu.out
+//
+// (the IDs those of the synthetic archive the index was built from), or
+// over an index of the benchmarks' own archive without it. It reports each
+// kind's 95th percentile.
+func BenchmarkSearchKinds(b *testing.B) {
+	dir, ids := os.Getenv("KREMLIN_BENCH_INDEX"), *benchIDs
+	var en, ru []fakesite.Doc
+	if dir == "" {
+		var path string
+		path, en, ru = synthetic(b)
+		dir = filepath.Join(b.TempDir(), "index")
+		ix, err := search.Open(dir, search.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := ix.Update(context.Background(), opener(path)); err != nil {
+			b.Fatal(err)
+		}
+		ix.Close()
+	} else {
+		if s := os.Getenv("KREMLIN_BENCH_IDS"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil {
+				b.Fatal("KREMLIN_BENCH_IDS:", err)
+			}
+			ids = n
+		}
+		en, ru = searchtest.Generate(ids, 1)
+	}
+	ix, err := search.Open(dir, search.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ix.Close()
+	for _, k := range searchtest.Queries(en, ru, 100) {
+		b.Run(k.Name, func(b *testing.B) {
+			var ds []time.Duration
+			for i := 0; i < b.N; i++ {
+				q, err := search.QueryOf(k.Queries[i%len(k.Queries)])
+				if err != nil {
+					b.Fatal(err)
+				}
+				q.Facets = true
+				q.Offset = i / len(k.Queries) // not an answer from the cache
+				t0 := time.Now()
+				if _, err := ix.Search(context.Background(), q); err != nil {
+					b.Fatal(err)
+				}
+				ds = append(ds, time.Since(t0))
+			}
+			slices.Sort(ds)
+			b.ReportMetric(float64(ds[(len(ds)*95+99)/100-1].Microseconds())/1000, "p95-ms")
+		})
 	}
 }

@@ -156,7 +156,8 @@ func entries(d *store.Doc, r *record.Record, lb *labelSet) (entry, []entry, erro
 	if r.Text != "" {
 		text = append(text, r.Text)
 	}
-	doc := map[string]interface{}{fText: strings.Join(text, "\n\n"),
+	all := strings.Join(text, "\n\n")
+	doc := map[string]interface{}{fText: all, fBigram: all,
 		fTurns: float64(len(r.Turns)), fRec: string(rec)}
 	docFacets := slices.Clone(facets)
 	seen := map[string]bool{}

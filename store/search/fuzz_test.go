@@ -9,7 +9,7 @@ import (
 
 func analyzerForTest(t testing.TB, lang string) *highlighter {
 	t.Helper()
-	m, err := newMapping(lang, typeDoc)
+	m, err := newMapping(lang, typeDoc, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +77,52 @@ func FuzzQuery(f *testing.F) {
 		if err := q.Normalize(); err != nil {
 			return
 		}
-		q.build(h.an, "ru", typeTurn)
-		q.build(h.an, "ru", typeDoc)
+		// every term common (pairs for every phrase), and none
+		all := map[string]bool{}
+		for _, t := range h.an.Analyze([]byte(s)) {
+			all[string(t.Term)] = true
+		}
+		for _, common := range []map[string]bool{all, nil} {
+			q.build(h.an, "ru", typeTurn, common)
+			q.build(h.an, "ru", typeDoc, common)
+		}
+	})
+}
+
+// FuzzBigrams: whatever the text, the bigram field holds pairs of the
+// text's terms, at most maxBigramGap apart.
+func FuzzBigrams(f *testing.F) {
+	f.Add("the development of the economy", "en")
+	f.Add("Развитие экономики.\n\nРоссии", "ru")
+	f.Add("a\x00b \xff c", "en")
+	f.Fuzz(func(t *testing.T, text, lang string) {
+		if lang != "ru" {
+			lang = "en"
+		}
+		m, err := newMapping(lang, typeDoc, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var terms []string
+		for _, tk := range m.AnalyzerNamed(analyzerFor(lang)).Analyze([]byte(text)) {
+			terms = append(terms, string(tk.Term))
+		}
+		known := map[string]bool{}
+		for _, t := range terms {
+			known[t] = true
+		}
+		for _, b := range Bigrams(lang, text, terms) {
+			parts := strings.Split(b, " ")
+			gaps := len(parts) - 2
+			if len(parts) < 2 || gaps > maxBigramGap-1 || !known[parts[0]] || !known[parts[len(parts)-1]] {
+				t.Fatalf("bigram %q of %q", b, text)
+			}
+			for _, p := range parts[1 : len(parts)-1] {
+				if p != "_" {
+					t.Fatalf("bigram %q of %q", b, text)
+				}
+			}
+		}
 	})
 }
 

@@ -40,12 +40,15 @@ type Index struct {
 	dir  string
 	lock *os.File
 	log  *slog.Logger
-	idx  map[string]bleve.Index // by lang/type: "en/doc", "en/turn", "ru/doc", "ru/turn"
+	// set is the bleve indexes; nil until the first update creates them
+	// (their mappings hold the archive's common terms, see bigrams)
+	set atomic.Pointer[indexSet]
 
 	labels labelSet
 
-	upd     sync.Mutex // one update at a time
-	resolve Resolver
+	upd         sync.Mutex // one update at a time
+	resolve     Resolver
+	commonTerms map[string][]string // Options.CommonTerms
 
 	closeMu sync.Mutex
 	closed  bool
@@ -76,8 +79,29 @@ type State struct {
 	Docs map[string]uint64 `json:"-"`
 }
 
-// bi is the index of lang's entries of type typ.
-func (ix *Index) bi(lang, typ string) bleve.Index { return ix.idx[lang+"/"+typ] }
+// indexSet is the bleve indexes of both languages and both kinds of
+// entry, and the common terms of each language (see bigrams).
+type indexSet struct {
+	idx    map[string]bleve.Index // by lang/type: "en/doc", "en/turn", "ru/doc", "ru/turn"
+	common map[string]map[string]bool
+}
+
+// bi is the index of lang's entries of type typ, or nil before the first
+// update.
+func (ix *Index) bi(lang, typ string) bleve.Index {
+	if s := ix.set.Load(); s != nil {
+		return s.idx[lang+"/"+typ]
+	}
+	return nil
+}
+
+// common is the set of lang's common terms.
+func (ix *Index) common(lang string) map[string]bool {
+	if s := ix.set.Load(); s != nil {
+		return s.common[lang]
+	}
+	return nil
+}
 
 var types = []string{typeDoc, typeTurn}
 
@@ -92,6 +116,10 @@ type Progress struct {
 // Options for Open.
 type Options struct {
 	Log *slog.Logger
+	// CommonTerms, when not nil, are the common terms of each language
+	// (see bigrams) of an index this opening creates, instead of those
+	// found in the archive (a language missing from it has none).
+	CommonTerms map[string][]string
 	// Resolve, when set, returns for an open archive the function that
 	// fills a record's speaker keys the way `export` does (archive-level
 	// resolution); records are indexed as stored otherwise.
@@ -124,7 +152,7 @@ func Open(dir string, o Options) (*Index, error) {
 		lock.Close()
 		return nil, fmt.Errorf("index %s: %w", dir, ErrBusy)
 	}
-	ix := &Index{dir: dir, lock: lock, log: o.Log, resolve: o.Resolve, idx: map[string]bleve.Index{}, stop: make(chan struct{}), kick: make(chan struct{}, 1)}
+	ix := &Index{dir: dir, lock: lock, log: o.Log, resolve: o.Resolve, commonTerms: o.CommonTerms, stop: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if err := ix.open(); err != nil {
 		ix.Close()
 		return nil, err
@@ -139,52 +167,45 @@ func Open(dir string, o Options) (*Index, error) {
 
 func (ix *Index) open() error {
 	st, err := readState(filepath.Join(ix.dir, "state.json"))
-	if err != nil || st.MappingVersion != MappingVersion {
-		if err == nil {
-			ix.log.Info("the index was made by another version; rebuilding it", "dir", ix.dir,
-				"version", st.MappingVersion, "want", MappingVersion)
-		}
+	complete := err == nil && st.MappingVersion == MappingVersion
+	if complete {
 		for _, l := range Langs {
-			for _, sub := range []string{l, l + "-" + typeDoc, l + "-" + typeTurn} {
-				if err := os.RemoveAll(filepath.Join(ix.dir, sub)); err != nil {
-					return err
+			for _, typ := range types {
+				if _, err := os.Stat(filepath.Join(ix.dir, l+"-"+typ, "index_meta.json")); err != nil {
+					ix.log.Info("part of the index is missing; rebuilding it", "dir", ix.dir, "missing", l+"-"+typ)
+					complete = false
 				}
 			}
 		}
-		os.Remove(filepath.Join(ix.dir, "labels.json"))
+	} else if err == nil {
+		ix.log.Info("the index was made by another version; rebuilding it", "dir", ix.dir,
+			"version", st.MappingVersion, "want", MappingVersion)
+	}
+	if !complete {
+		if err := ix.reset(); err != nil {
+			return err
+		}
 		st = State{MappingVersion: MappingVersion}
 		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
 			return err
 		}
-	}
-	// unsafe_batch: a batch returns once its documents are searchable,
-	// without waiting for them to be written and synced to disk; the
-	// persister writes many batches at once. Update advances the
-	// index's sequence number only to what the persister reported
-	// written (see durable), so a crash loses no change.
-	cfg := map[string]interface{}{"bolt_timeout": "2s", "unsafe_batch": true}
-	for _, l := range Langs {
-		for _, typ := range types {
-			p := filepath.Join(ix.dir, l+"-"+typ)
-			var bi bleve.Index
-			if _, err := os.Stat(filepath.Join(p, "index_meta.json")); err == nil {
-				bi, err = bleve.OpenUsing(p, cfg)
+	} else {
+		set := &indexSet{idx: map[string]bleve.Index{}, common: map[string]map[string]bool{}}
+		for _, l := range Langs {
+			for _, typ := range types {
+				p := filepath.Join(ix.dir, l+"-"+typ)
+				bi, err := bleve.OpenUsing(p, indexConfig())
 				if err != nil {
+					for _, bi := range set.idx {
+						bi.Close()
+					}
 					return fmt.Errorf("index %s: %w (remove the directory or run serve --reindex)", p, err)
 				}
-			} else {
-				os.RemoveAll(p)
-				m, err := newMapping(l, typ)
-				if err != nil {
-					return err
-				}
-				bi, err = bleve.NewUsing(p, m, scorch.Name, scorch.Name, cfg)
-				if err != nil {
-					return fmt.Errorf("index %s: %w", p, err)
-				}
+				set.idx[l+"/"+typ] = bi
 			}
-			ix.idx[l+"/"+typ] = bi
+			set.common[l] = commonOf(set.idx[l+"/"+typeDoc].Mapping())
 		}
+		ix.set.Store(set)
 	}
 	if err := ix.labels.load(filepath.Join(ix.dir, "labels.json")); err != nil {
 		return fmt.Errorf("index %s: labels: %w", ix.dir, err)
@@ -192,6 +213,61 @@ func (ix *Index) open() error {
 	st.Docs = map[string]uint64{}
 	ix.state = st
 	return ix.countDocs()
+}
+
+// reset removes every bleve index and the labels from the directory.
+func (ix *Index) reset() error {
+	for _, l := range Langs {
+		for _, sub := range []string{l, l + "-" + typeDoc, l + "-" + typeTurn} {
+			if err := os.RemoveAll(filepath.Join(ix.dir, sub)); err != nil {
+				return err
+			}
+		}
+	}
+	os.Remove(filepath.Join(ix.dir, "labels.json"))
+	return nil
+}
+
+// indexConfig is the configuration of every bleve index. unsafe_batch: a
+// batch returns once its documents are searchable, without waiting for
+// them to be written and synced to disk; the persister writes many
+// batches at once. Update advances the index's sequence number only to
+// what the persister reported written (see written), so a crash loses no
+// change.
+func indexConfig() map[string]interface{} {
+	return map[string]interface{}{"bolt_timeout": "2s", "unsafe_batch": true}
+}
+
+// create makes the bleve indexes, empty, with the common terms of each
+// language.
+func (ix *Index) create(common map[string][]string) error {
+	if err := ix.reset(); err != nil {
+		return err
+	}
+	set := &indexSet{idx: map[string]bleve.Index{}, common: map[string]map[string]bool{}}
+	for _, l := range Langs {
+		set.common[l] = map[string]bool{}
+		for _, t := range common[l] {
+			set.common[l][t] = true
+		}
+		for _, typ := range types {
+			p := filepath.Join(ix.dir, l+"-"+typ)
+			m, err := newMapping(l, typ, common[l])
+			if err == nil {
+				var bi bleve.Index
+				if bi, err = bleve.NewUsing(p, m, scorch.Name, scorch.Name, indexConfig()); err == nil {
+					set.idx[l+"/"+typ] = bi
+					continue
+				}
+			}
+			for _, bi := range set.idx {
+				bi.Close()
+			}
+			return fmt.Errorf("index %s: %w", p, err)
+		}
+	}
+	ix.set.Store(set)
+	return nil
 }
 
 // Close closes the index and releases its directory.
@@ -205,9 +281,11 @@ func (ix *Index) Close() error {
 	close(ix.stop)
 	ix.looping.Wait()
 	var first error
-	for _, bi := range ix.idx {
-		if err := bi.Close(); err != nil && first == nil {
-			first = err
+	if set := ix.set.Load(); set != nil {
+		for _, bi := range set.idx {
+			if err := bi.Close(); err != nil && first == nil {
+				first = err
+			}
 		}
 	}
 	if ix.lock != nil {
@@ -247,7 +325,11 @@ func (ix *Index) generation() uint64 {
 func (ix *Index) countDocs() error {
 	docs := map[string]uint64{}
 	for _, l := range Langs {
-		n, err := ix.bi(l, typeDoc).DocCount()
+		bi := ix.bi(l, typeDoc)
+		if bi == nil {
+			continue
+		}
+		n, err := bi.DocCount()
 		if err != nil {
 			return err
 		}
@@ -336,6 +418,19 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		return 0
 	})
 	fresh := since == 0 && ix.State().Docs["en"]+ix.State().Docs["ru"] == 0
+	if ix.set.Load() == nil {
+		common := ix.commonTerms
+		if common == nil {
+			if common, err = commonTerms(open, todo); err != nil {
+				return 0, err
+			}
+		}
+		if err := ix.create(common); err != nil {
+			return 0, err
+		}
+		ix.log.Info("index created", "dir", ix.dir, "common_terms_en", len(common["en"]), "common_terms_ru", len(common["ru"]))
+		fresh = true
+	}
 	ix.mu.Lock()
 	ix.progress = Progress{Running: true, Total: len(todo), Started: time.Now()}
 	ix.mu.Unlock()

@@ -53,7 +53,11 @@ func (ix *Index) nudge() {
 // snapshots. Holding a reader of each index keeps its segments (and their
 // mappings) alive while their pages are dropped.
 func (ix *Index) releaseMapped() {
-	for _, bi := range ix.idx {
+	set := ix.set.Load()
+	if set == nil {
+		return
+	}
+	for _, bi := range set.idx {
 		adv, err := bi.Advanced()
 		if err != nil {
 			continue

@@ -16,7 +16,7 @@ import (
 
 // MappingVersion changes whenever the index layout or analysis changes;
 // an index of another version is rebuilt.
-const MappingVersion = 5
+const MappingVersion = 6
 
 // Langs are the languages of the archive, one bleve index each.
 var Langs = []string{"en", "ru"}
@@ -27,9 +27,13 @@ var Langs = []string{"en", "ru"}
 // Snowball stemmer: "санкциями" and "санкции" → "санкц") with ё folded to е
 // first, since the site and its readers write both.
 const (
-	analyzerEN = "kremlin_en"
-	analyzerRU = "kremlin_ru"
-	yoFilter   = "kremlin_yo"
+	analyzerEN   = "kremlin_en"
+	analyzerRU   = "kremlin_ru"
+	yoFilter     = "kremlin_yo"
+	bigramFilter = "kremlin_bigram" // the filter's type
+	pairsFilter  = "kremlin_pairs"  // the filter, configured with the common terms
+	pairsSuffix  = "_pairs"         // the analyser of the bigram field (see bigrams)
+	indexSuffix  = "_index"         // the analyser of the documents' text field (see sharedAnalysis)
 )
 
 func analyzerFor(lang string) string {
@@ -51,9 +55,64 @@ func (yoFold) Filter(in analysis.TokenStream) analysis.TokenStream {
 	return in
 }
 
+// bigrams replaces a stream of terms by the pairs of common terms next
+// to each other in it ("russian feder"): a phrase of common words ("the
+// President of Russia") otherwise makes the phrase query check positions
+// in most of the archive, while a phrase with a rarer word is checked only
+// where that word is. A gap left by stop words is part of the pair, one
+// "_" per word ("develop _ _ economi" for "the development of the
+// economy"), so the pairs of a phrase's terms match exactly the places
+// where the phrase's terms stand at the phrase's distances. Terms farther
+// apart than maxBigramGap (in two paragraphs, say) make no pair.
+//
+// The common terms are those of the archive, found when its index is
+// first built (see commonTerms), and kept in the index's mapping. Only
+// documents have pairs: a phrase in turns is searched with a speaker or
+// among the turns of a few documents.
+type bigrams struct{ common map[string]bool }
+
+const maxBigramGap = 8
+
+func (f bigrams) Filter(in analysis.TokenStream) analysis.TokenStream {
+	var out analysis.TokenStream
+	var block []analysis.Token
+	for i := 1; i < len(in); i++ {
+		a, b := in[i-1], in[i]
+		dist := b.Position - a.Position
+		if dist > maxBigramGap || !f.common[string(b.Term)] || !f.common[string(a.Term)] {
+			continue
+		}
+		if len(block) == cap(block) {
+			block = make([]analysis.Token, 0, min(len(in)-i, 256))
+		}
+		block = append(block, analysis.Token{Term: appendBigram(make([]byte, 0, len(a.Term)+len(b.Term)+2*dist-1), a.Term, b.Term, dist),
+			Start: a.Start, End: b.End, Position: a.Position, Type: analysis.Shingle})
+		out = append(out, &block[len(block)-1])
+	}
+	return out
+}
+
+// appendBigram appends the bigram of terms a and b, dist positions
+// apart, to buf.
+func appendBigram(buf, a, b []byte, dist int) []byte {
+	buf = append(buf, a...)
+	buf = append(buf, ' ')
+	for ; dist > 1; dist-- {
+		buf = append(buf, '_', ' ')
+	}
+	return append(buf, b...)
+}
+
 func init() {
 	registry.RegisterTokenFilter(yoFilter, func(map[string]interface{}, *registry.Cache) (analysis.TokenFilter, error) {
 		return yoFold{}, nil
+	})
+	registry.RegisterTokenFilter(bigramFilter, func(config map[string]interface{}, _ *registry.Cache) (analysis.TokenFilter, error) {
+		f := bigrams{common: map[string]bool{}}
+		for _, t := range commonOfConfig(config) {
+			f.common[t] = true
+		}
+		return f, nil
 	})
 }
 
@@ -71,6 +130,7 @@ const (
 const (
 	fDoc      = "doc"      // "en/71326" on both kinds of entry
 	fText     = "text"     // analysed: title (twice: it weighs more), lead and paragraphs; or a turn's speech
+	fBigram   = "bigram"   // documents: the pairs of neighbouring common terms of the text (see bigrams)
 	fSection  = "section"  // lower-cased listing and publication sections (filter)
 	fTag      = "tag"      // catalog keys, or kind:text (filter)
 	fPlace    = "place"    // lower-cased place (filter)
@@ -89,9 +149,16 @@ const (
 	fSpeakerS = "speakers" // the label as printed (turn entries, stored)
 )
 
-// newMapping is the mapping of one language's index of entries of type typ.
-func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
+// newMapping is the mapping of one language's index of entries of type
+// typ, with the language's common terms (see bigrams).
+func newMapping(lang, typ string, commonTerms []string) (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
+	if commonTerms == nil {
+		commonTerms = []string{}
+	}
+	if err := im.AddCustomTokenFilter(pairsFilter, map[string]interface{}{"type": bigramFilter, "common": commonTerms}); err != nil {
+		return nil, err
+	}
 	// bleve's "en" and "ru" analysers with a faster tokenizer (see words)
 	filters := []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name}
 	if lang == "ru" {
@@ -104,6 +171,18 @@ func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 	}); err != nil {
 		return nil, err
 	}
+	// the same analysis, shared by a document's text and bigram fields
+	if err := im.AddCustomAnalyzer(analyzerFor(lang)+indexSuffix, map[string]interface{}{
+		"type": sharedAnalyzer, "analyzer": analyzerFor(lang), "tokenizer": wordsTokenizer, "token_filters": filters,
+	}); err != nil {
+		return nil, err
+	}
+	if err := im.AddCustomAnalyzer(analyzerFor(lang)+pairsSuffix, map[string]interface{}{
+		"type": sharedAnalyzer, "analyzer": analyzerFor(lang), "tokenizer": wordsTokenizer, "token_filters": filters,
+		"filter": pairsFilter,
+	}); err != nil {
+		return nil, err
+	}
 	im.DefaultAnalyzer = analyzerFor(lang)
 	im.StoreDynamic = false
 	im.IndexDynamic = false
@@ -112,8 +191,21 @@ func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 	text := func(store bool) *mapping.FieldMapping {
 		f := mapping.NewTextFieldMapping()
 		f.Analyzer = analyzerFor(lang)
+		if typ == typeDoc {
+			f.Analyzer += indexSuffix
+		}
 		f.Store = store
 		f.IncludeTermVectors = true // phrases
+		f.IncludeInAll = false
+		f.DocValues = false
+		return f
+	}
+	// pairs for phrases: no positions (the text field's are checked)
+	bigram := func() *mapping.FieldMapping {
+		f := mapping.NewTextFieldMapping()
+		f.Analyzer = analyzerFor(lang) + pairsSuffix
+		f.Store = false
+		f.IncludeTermVectors = false
 		f.IncludeInAll = false
 		f.DocValues = false
 		return f
@@ -166,6 +258,7 @@ func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 
 	doc := mapping.NewDocumentMapping()
 	common(doc)
+	doc.AddFieldMappingsAt(fBigram, bigram())
 	doc.AddFieldMappingsAt(fTurns, num())
 	doc.AddFieldMappingsAt(fRec, stored())
 	doc.AddFieldMappingsAt(fURL, stored())
@@ -186,4 +279,53 @@ func newMapping(lang, typ string) (*mapping.IndexMappingImpl, error) {
 		im.DefaultMapping = turn
 	}
 	return im, im.Validate()
+}
+
+// commonOfConfig reads the common terms of a pairs filter's
+// configuration, as built (a []string) or as read back from the index's
+// stored mapping (JSON: a []interface{}).
+func commonOfConfig(config map[string]interface{}) []string {
+	switch v := config["common"].(type) {
+	case []string:
+		return v
+	case []interface{}:
+		out := make([]string, 0, len(v))
+		for _, t := range v {
+			if s, ok := t.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// commonOf returns the common terms of an index's mapping.
+func commonOf(m mapping.IndexMapping) map[string]bool {
+	out := map[string]bool{}
+	if im, ok := m.(*mapping.IndexMappingImpl); ok && im.CustomAnalysis != nil {
+		for _, t := range commonOfConfig(im.CustomAnalysis.TokenFilters[pairsFilter]) {
+			out[t] = true
+		}
+	}
+	return out
+}
+
+// Bigrams returns the pairs of terms of text that lang's index of
+// documents holds when common are the common terms (for tests and
+// diagnostics).
+func Bigrams(lang, text string, common []string) []string {
+	m, err := newMapping(lang, typeDoc, common)
+	if err != nil {
+		return nil
+	}
+	f := bigrams{common: map[string]bool{}}
+	for _, t := range common {
+		f.common[t] = true
+	}
+	var out []string
+	for _, t := range f.Filter(m.AnalyzerNamed(analyzerFor(lang)).Analyze([]byte(text))) {
+		out = append(out, string(t.Term))
+	}
+	return out
 }

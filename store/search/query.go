@@ -2,6 +2,8 @@ package search
 
 import (
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -63,40 +65,58 @@ func isQuote(r rune) bool {
 }
 
 // analysed is a clause after the language's analysis: its terms (stems)
-// in order. A clause whose words are all stop words has none and is
-// dropped.
+// in order, with their positions. A clause whose words are all stop words
+// has none and is dropped.
 type analysed struct {
 	clause
 	terms []string
+	pos   []int
 }
 
 func analyse(an analysis.Analyzer, cs []clause) []analysed {
 	var out []analysed
 	for _, c := range cs {
-		var terms []string
+		a := analysed{clause: c}
 		for _, t := range an.Analyze([]byte(c.text)) {
-			terms = append(terms, string(t.Term))
+			a.terms = append(a.terms, string(t.Term))
+			a.pos = append(a.pos, t.Position)
 		}
-		if len(terms) > 0 {
-			out = append(out, analysed{c, terms})
+		if len(a.terms) > 0 {
+			out = append(out, a)
 		}
 	}
 	return out
 }
 
-// clauseQuery matches one analysed clause in the text field. A word is a
-// term query on its stem; a phrase (or a word the analyser splits, such as
-// "Russia-China") a phrase query, which keeps stop-word gaps.
-func clauseQuery(a analysed, lang string) query.Query {
+// clauseQuery matches one analysed clause. A word is a term query on its
+// stem. A phrase (or a word the analyser splits, such as "Russia-China")
+// is a phrase query on the text, which checks positions, limited to the
+// entries that hold the pairs of its neighbouring common terms (see
+// bigrams; common is nil for turns, which hold none); a phrase of two
+// common terms is their pair alone, which says exactly whether they stand
+// at the phrase's distance.
+func clauseQuery(a analysed, lang string, common map[string]bool) query.Query {
 	// A phrase of one word and stop words ("the development of") is
 	// that word: stop words are not indexed.
 	if len(a.terms) == 1 {
 		return term(fText, a.terms[0])
 	}
+	var pairs []query.Query
+	for i := 1; i < len(a.terms); i++ {
+		if d := a.pos[i] - a.pos[i-1]; d <= maxBigramGap && common[a.terms[i-1]] && common[a.terms[i]] {
+			pairs = append(pairs, term(fBigram, string(appendBigram(nil, []byte(a.terms[i-1]), []byte(a.terms[i]), d))))
+		}
+	}
+	if len(a.terms) == 2 && len(pairs) == 1 {
+		return pairs[0]
+	}
 	pq := query.NewMatchPhraseQuery(a.text)
 	pq.SetField(fText)
 	pq.Analyzer = analyzerFor(lang)
-	return pq
+	if len(pairs) == 0 {
+		return pq
+	}
+	return query.NewConjunctionQuery(append(pairs, pq))
 }
 
 // Query is a search.
@@ -252,13 +272,13 @@ func (q *Query) filters(typ string) []query.Query {
 
 // build is q's bleve query in one language for entries of kind typ, or
 // nil when it cannot match (every word is a stop word).
-func (q *Query) build(an analysis.Analyzer, lang, typ string) (query.Query, []analysed) {
+func (q *Query) build(an analysis.Analyzer, lang, typ string, common map[string]bool) (query.Query, []analysed) {
 	cs := analyse(an, parseQuery(q.Q))
 	must := q.filters(typ)
 	var not []query.Query
 	words := 0
 	for _, c := range cs {
-		cq := clauseQuery(c, lang)
+		cq := clauseQuery(c, lang, common)
 		if c.not {
 			not = append(not, cq)
 		} else {
@@ -274,4 +294,26 @@ func (q *Query) build(an analysis.Analyzer, lang, typ string) (query.Query, []an
 	}
 	bq := query.NewBooleanQuery(must, nil, not)
 	return bq, cs
+}
+
+// QueryOf reads a search from URL parameters (the page and the API take
+// the same ones).
+func QueryOf(v url.Values) (Query, error) {
+	q := Query{
+		Q: v.Get("q"), Lang: v.Get("lang"), Section: v.Get("section"), From: v.Get("from"), To: v.Get("to"),
+		Speaker: v.Get("speaker"), Tags: v["tag"], Place: v.Get("place"), Sort: v.Get("sort"),
+	}
+	for _, p := range []struct {
+		name string
+		to   *int
+	}{{"limit", &q.Limit}, {"offset", &q.Offset}} {
+		if s := v.Get(p.name); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 0 {
+				return q, fmt.Errorf("%s must be a number (got %q)", p.name, s)
+			}
+			*p.to = n
+		}
+	}
+	return q, q.Normalize()
 }

@@ -107,6 +107,9 @@ func (ix *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		c.Took = time.Since(t0)
 		return &c, nil
 	}
+	if ix.set.Load() == nil { // before the first update: nothing yet
+		return &Result{Facets: ix.facetValues(nil, q.Lang), Took: time.Since(t0)}, nil
+	}
 	res, err := ix.search(ctx, q, t0)
 	ix.nudge()
 	if err == nil {
@@ -129,7 +132,11 @@ func (ix *Index) search(ctx context.Context, q Query, t0 time.Time) (*Result, er
 	for i, l := range langs {
 		lr := &langResult{lang: l}
 		rs[i] = lr
-		bq, cs := q.build(ix.analyzer(l), l, typ)
+		var common map[string]bool
+		if typ == typeDoc {
+			common = ix.common(l)
+		}
+		bq, cs := q.build(ix.analyzer(l), l, typ, common)
 		lr.clauses = cs
 		if bq == nil {
 			continue
@@ -334,7 +341,7 @@ func (ix *Index) passages(ctx context.Context, q Query, lr *langResult, h *highl
 	must := []query.Query{query.NewDisjunctionQuery(keys)}
 	var not []query.Query
 	for _, c := range lr.clauses {
-		cq := clauseQuery(c, lr.lang)
+		cq := clauseQuery(c, lr.lang, nil) // turns have no pairs
 		if c.not {
 			not = append(not, cq)
 		} else {

@@ -81,8 +81,13 @@ func opener(path string) search.Opener {
 
 func build(t testing.TB, docs []Doc) (*search.Index, string) {
 	t.Helper()
+	return buildWith(t, docs, search.Options{})
+}
+
+func buildWith(t testing.TB, docs []Doc, o search.Options) (*search.Index, string) {
+	t.Helper()
 	path := writeFixture(t, docs)
-	ix, err := search.Open(search.DefaultDir(path), search.Options{})
+	ix, err := search.Open(search.DefaultDir(path), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,6 +134,7 @@ func TestSearch(t *testing.T) {
 		{"only an exclusion", search.Query{Q: "-sanctions", Lang: "en", Sort: "oldest"}, []string{"en/101", "en/103", "en/104"}, false},
 		{"title words count", search.Query{Q: "regime"}, []string{"en/102"}, false},
 		{"speaker: what Lukashenko said", search.Query{Q: "sanctions", Speaker: lukashenko}, []string{"en/100/1"}, false},
+		{"speaker and phrase (common words: the documents hold their pair, turns do not)", search.Query{Q: `"economic cooperation"`, Speaker: lukashenko}, []string{"en/100/1"}, false},
 		{"speaker: Putin's words on the same page are not Lukashenko's", search.Query{Q: "discussed", Speaker: lukashenko}, nil, false},
 		{"speaker in both languages", search.Query{Q: "санкции", Speaker: putin}, []string{"ru/100/0"}, false},
 		{"speaker by label as printed", search.Query{Q: "thank", Speaker: "vladimir putin"}, []string{"en/100/2"}, false},
@@ -414,5 +420,99 @@ func TestOpenBusyAndStale(t *testing.T) {
 	}
 	if n, err := ix2.Update(context.Background(), opener(path)); err != nil || n != len(fixture) {
 		t.Fatalf("rebuild: %d, %v", n, err)
+	}
+}
+
+// TestPhrases checks phrases against texts whose words stand at other
+// distances or in other orders, with the common terms found in the
+// archive, with every term common (a phrase of two terms is answered from
+// the bigram field alone, a longer one from its pairs and the positions)
+// and with none (positions only).
+func TestPhrases(t *testing.T) {
+	docs := []Doc{
+		{Lang: "en", ID: 1, Title: "One", Date: "2020-01-01", Sections: []string{"News"},
+			Text: "The development of the economy is the goal."},
+		{Lang: "en", ID: 2, Title: "Two", Date: "2020-01-02", Sections: []string{"News"},
+			Text: "Development of big economy."},
+		{Lang: "en", ID: 3, Title: "Three", Date: "2020-01-03", Sections: []string{"News"},
+			Text: "Development of our economy and of a strong Russian state."},
+		{Lang: "en", ID: 4, Title: "Four", Date: "2020-01-04", Sections: []string{"News"},
+			Text: "Russian economic reforms and economic development."},
+		{Lang: "en", ID: 5, Title: "Five", Date: "2020-01-05", Sections: []string{"News"},
+			Text: "Russian economic development is steady.\n\nEconomy development."},
+		{Lang: "ru", ID: 6, Title: "Шесть", Date: "2020-01-06", Sections: []string{"Новости"},
+			Text: "Развитие экономики России.\n\nЭкономики развитие."},
+	}
+	every := map[string][]string{
+		"en": {"econom", "economi", "develop", "russian", "state", "strong", "goal", "reform", "steadi", "big"},
+		"ru": {"развит", "экономик", "росс"},
+	}
+	for _, common := range []struct {
+		name  string
+		terms map[string][]string
+	}{{"found", nil}, {"every", every}, {"none", map[string][]string{}}} {
+		t.Run(common.name, func(t *testing.T) { testPhrases(t, docs, common.terms) })
+	}
+}
+
+func testPhrases(t *testing.T, docs []Doc, common map[string][]string) {
+	ix, _ := buildWith(t, docs, search.Options{CommonTerms: common})
+	for _, tc := range []struct {
+		q    string
+		want []string
+	}{
+		{`"economic development"`, []string{"en/4", "en/5"}},
+		{`"development economic"`, nil},
+		{`"economy development"`, []string{"en/5"}},
+		// stop words keep their places: "of the" is two words, "of our" too
+		// (between two common terms they must be stop words; elsewhere,
+		// the index keeping no stop words, any word stands for them: see
+		// the test below)
+		{`"the development of the economy"`, []string{"en/1", "en/3"}},
+		{`"development of economy"`, nil},
+		{`"development economy"`, nil},
+		{`"strong Russian state"`, []string{"en/3"}},
+		{`"Russian state strong"`, nil},
+		// both pairs are in en/4, but not one after the other
+		{`"Russian economic development"`, []string{"en/5"}},
+		{`"steady economy"`, nil}, // across a paragraph break
+		{`"развитие экономики"`, []string{"ru/6"}},
+		{`"развитию экономик России"`, []string{"ru/6"}},
+		{`"экономики России развитие"`, nil},
+		{`economy -"economic development"`, []string{"en/1", "en/2", "en/3"}},
+	} {
+		if common != nil && len(common["en"]) == 0 && tc.q == `"the development of the economy"` {
+			tc.want = []string{"en/1", "en/2", "en/3"} // "of big" for "of the"
+		}
+		t.Run(tc.q, func(t *testing.T) {
+			res, err := ix.Search(context.Background(), search.Query{Q: tc.q, Sort: "oldest"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := keysOf(res); !slices.Equal(got, tc.want) {
+				t.Errorf("hits %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBigrams(t *testing.T) {
+	for _, tc := range []struct {
+		lang, text string
+		common     []string
+		want       []string
+	}{
+		{"en", "Russian economic development", []string{"russian", "econom", "develop"}, []string{"russian econom", "econom develop"}},
+		{"en", "Russian economic development", []string{"russian", "econom"}, []string{"russian econom"}},
+		{"en", "Russian economic development", []string{"russian", "develop"}, nil},
+		{"en", "the development of the economy", []string{"develop", "economi"}, []string{"develop _ _ economi"}},
+		{"en", "growth.\n\nSanctions", []string{"growth", "sanction"}, nil},
+		{"en", "word", []string{"word"}, nil},
+		{"ru", "Развитие экономики", []string{"развит", "экономик"}, []string{"развит экономик"}},
+	} {
+		got := search.Bigrams(tc.lang, tc.text, tc.common)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s %q: bigrams %q, want %q", tc.lang, tc.text, got, tc.want)
+		}
 	}
 }

@@ -51,7 +51,11 @@ func (ix *Index) Speakers(lang string) ([]Speaker, error) {
 		}
 		req := bleve.NewSearchRequestOptions(query.NewMatchAllQuery(), 0, 0, false)
 		req.AddFacet("s", bleve.NewFacetRequest(fSpeakerF, 1<<20))
-		res, err := ix.bi(l, typeTurn).Search(req)
+		bi := ix.bi(l, typeTurn)
+		if bi == nil {
+			continue
+		}
+		res, err := bi.Search(req)
 		if err != nil {
 			return nil, err
 		}

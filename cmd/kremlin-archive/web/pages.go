@@ -305,7 +305,7 @@ type apiResult struct {
 }
 
 func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
-	q, err := queryOf(r.URL.Query())
+	q, err := search.QueryOf(r.URL.Query())
 	if err != nil {
 		apiError(w, http.StatusBadRequest, err.Error())
 		return

@@ -13,28 +13,6 @@ import (
 	"github.com/kremlin-archive/kremlin-archive/store/search"
 )
 
-// queryOf reads a search from URL parameters (the page and the API take
-// the same ones).
-func queryOf(v url.Values) (search.Query, error) {
-	q := search.Query{
-		Q: v.Get("q"), Lang: v.Get("lang"), Section: v.Get("section"), From: v.Get("from"), To: v.Get("to"),
-		Speaker: v.Get("speaker"), Tags: v["tag"], Place: v.Get("place"), Sort: v.Get("sort"),
-	}
-	for _, p := range []struct {
-		name string
-		to   *int
-	}{{"limit", &q.Limit}, {"offset", &q.Offset}} {
-		if s := v.Get(p.name); s != "" {
-			n, err := strconv.Atoi(s)
-			if err != nil || n < 0 {
-				return q, fmt.Errorf("%s must be a number (got %q)", p.name, s)
-			}
-			*p.to = n
-		}
-	}
-	return q, q.Normalize()
-}
-
 // chip is an active filter with the link that removes it.
 type chip struct {
 	Label  string
@@ -126,7 +104,7 @@ var facetTitles = map[string]string{
 func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 	v := r.URL.Query()
 	view := &searchView{Title: "Search", Status: s.cfg.Status(), Form: v}
-	q, err := queryOf(v)
+	q, err := search.QueryOf(v)
 	view.Q = q
 	for _, o := range []option{{search.SortRelevance, "relevance", false}, {search.SortDate, "newest first", false}, {search.SortOldest, "oldest first", false}} {
 		o.Selected = q.Sort == o.Value
