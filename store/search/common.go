@@ -11,20 +11,27 @@ import (
 // commonShare of them, at most maxCommon terms, the most frequent first.
 // A phrase made only of terms rarer than that is quick anyway: the phrase
 // query checks positions only in the entries that hold its rarest term.
+//
+// A language with fewer than minCommonSample documents gets no common
+// terms: its phrases are quick anyway, and so few documents would say
+// little about the archive it grows into (`serve --reindex` finds them
+// again; serve says when to).
 const (
-	commonShare  = 0.3
-	commonSample = 1000 // documents per language, spread over the archive
-	maxCommon    = 2000
+	commonShare     = 0.3
+	commonSample    = 1000 // documents per language, spread over the archive
+	minCommonSample = 200
+	maxCommon       = 2000
 )
 
 // commonTerms returns the common terms of each language of the documents
-// todo (in change order), read from the archive a chunk per opening.
-func commonTerms(open Opener, todo []ref) (map[string][]string, error) {
+// todo (in change order), read from the archive a chunk per opening, and
+// how many documents of each language it read.
+func commonTerms(open Opener, todo []ref) (map[string][]string, map[string]int, error) {
 	byLang := map[string][]ref{}
 	for _, r := range todo {
 		byLang[r.lang] = append(byLang[r.lang], r)
 	}
-	out := map[string][]string{}
+	out, sampled := map[string][]string{}, map[string]int{}
 	for _, l := range Langs {
 		refs := byLang[l]
 		if len(refs) == 0 {
@@ -37,7 +44,7 @@ func commonTerms(open Opener, todo []ref) (map[string][]string, error) {
 		}
 		m, err := newMapping(l, typeDoc, nil)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		an := m.AnalyzerNamed(analyzerFor(l))
 		df := map[string]int{}
@@ -46,7 +53,7 @@ func commonTerms(open Opener, todo []ref) (map[string][]string, error) {
 			n := min(chunkSize, len(sample))
 			items, err := readChunk(open, sample[:n], nil)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			sample = sample[n:]
 			for _, it := range items {
@@ -61,6 +68,10 @@ func commonTerms(open Opener, todo []ref) (map[string][]string, error) {
 					}
 				}
 			}
+		}
+		sampled[l] = docs
+		if docs < minCommonSample {
+			continue
 		}
 		least := max(2, int(math.Ceil(commonShare*float64(docs))))
 		var terms []string
@@ -81,5 +92,5 @@ func commonTerms(open Opener, todo []ref) (map[string][]string, error) {
 		slices.Sort(terms)
 		out[l] = terms
 	}
-	return out, nil
+	return out, sampled, nil
 }

@@ -49,6 +49,7 @@ type Index struct {
 	upd         sync.Mutex // one update at a time
 	resolve     Resolver
 	commonTerms map[string][]string // Options.CommonTerms
+	hinted      bool                // hintReindex said it
 
 	closeMu sync.Mutex
 	closed  bool
@@ -72,9 +73,12 @@ type State struct {
 	// change is indexed.
 	Seq uint64 `json:"seq"`
 	// Complete is false while the first build runs.
-	Complete  bool      `json:"complete"`
-	BuiltAt   time.Time `json:"built_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	Complete bool      `json:"complete"`
+	BuiltAt  time.Time `json:"built_at,omitzero"`
+	// CommonSample is, per language, how many documents the common
+	// terms were found in (see commonTerms); absent when given.
+	CommonSample map[string]int `json:"common_sample,omitempty"`
+	UpdatedAt    time.Time      `json:"updated_at,omitzero"`
 	// Docs counts the indexed documents per language (not persisted).
 	Docs map[string]uint64 `json:"-"`
 }
@@ -420,8 +424,9 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 	fresh := since == 0 && ix.State().Docs["en"]+ix.State().Docs["ru"] == 0
 	if ix.set.Load() == nil {
 		common := ix.commonTerms
+		var sampled map[string]int
 		if common == nil {
-			if common, err = commonTerms(open, todo); err != nil {
+			if common, sampled, err = commonTerms(open, todo); err != nil {
 				return 0, err
 			}
 		}
@@ -430,7 +435,11 @@ func (ix *Index) Update(ctx context.Context, open Opener) (int, error) {
 		}
 		ix.log.Info("index created", "dir", ix.dir, "common_terms_en", len(common["en"]), "common_terms_ru", len(common["ru"]))
 		fresh = true
+		ix.mu.Lock()
+		ix.state.CommonSample = sampled
+		ix.mu.Unlock()
 	}
+	defer ix.hintReindex()
 	ix.mu.Lock()
 	ix.progress = Progress{Running: true, Total: len(todo), Started: time.Now()}
 	ix.mu.Unlock()
@@ -583,6 +592,23 @@ func (w *written) wait(block bool) (error, bool) {
 		}
 	}
 	return nil, true
+}
+
+// hintReindex says, once, when the common terms were found in too few
+// documents for the archive the index now holds.
+func (ix *Index) hintReindex() {
+	st := ix.State()
+	if ix.hinted || st.CommonSample == nil {
+		return
+	}
+	for _, l := range Langs {
+		if st.CommonSample[l] < minCommonSample && st.Docs[l] >= 10*minCommonSample {
+			ix.hinted = true
+			ix.log.Info("the index was first built from a small archive: `kremlin-archive serve --reindex` makes phrase searches faster",
+				"lang", l, "documents_then", st.CommonSample[l], "documents_now", st.Docs[l])
+			return
+		}
+	}
 }
 
 // finish records that every change up to hw is indexed.
