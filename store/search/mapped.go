@@ -16,14 +16,20 @@ import (
 // site). Like the archive (store.dropMapped), the index releases the
 // mapped pages now and then: they stay in the kernel's page cache and are
 // mapped again, cheaply, when read again.
+//
+// An update (the first build above all) merges segments, reading whole
+// segments of tens of MB in a second or two, so while one runs the pages
+// are checked more often and released sooner.
 const (
-	releaseEvery   = 5 * time.Second
-	releaseAtBytes = 96 << 20 // file-backed resident memory that triggers a release
+	releaseEvery           = 250 * time.Millisecond
+	releaseAtBytes         = 96 << 20 // file-backed resident memory that triggers a release
+	releaseUpdatingAtBytes = 48 << 20 // the same while an update runs
 )
 
 // releaseLoop releases mapped pages when the process holds more than
-// releaseAtBytes of them, checking after every search (nudge) and every
-// releaseEvery, until stop is closed.
+// releaseAtBytes of them (releaseUpdatingAtBytes during an update),
+// checking after every search (nudge) and every releaseEvery, until stop
+// is closed.
 func (ix *Index) releaseLoop(stop <-chan struct{}) {
 	t := time.NewTicker(releaseEvery)
 	defer t.Stop()
@@ -34,7 +40,11 @@ func (ix *Index) releaseLoop(stop <-chan struct{}) {
 		case <-t.C:
 		case <-ix.kick:
 		}
-		if n, ok := residentFileBytes(); ok && n > releaseAtBytes {
+		limit := int64(releaseAtBytes)
+		if ix.Progress().Running {
+			limit = releaseUpdatingAtBytes
+		}
+		if n, ok := residentFileBytes(); ok && n > limit {
 			ix.releaseMapped()
 		}
 	}
