@@ -329,3 +329,19 @@ func Bigrams(lang, text string, common []string) []string {
 	}
 	return out
 }
+
+// Terms returns the terms lang's analyser makes of text (stems, stop
+// words dropped) and their positions, which keep the gaps left by stop
+// words and paragraphs: what a phrase is matched against (for tests and
+// diagnostics).
+func Terms(lang, text string) (terms []string, pos []int) {
+	m, err := newMapping(lang, typeDoc, nil)
+	if err != nil {
+		return nil, nil
+	}
+	for _, t := range m.AnalyzerNamed(analyzerFor(lang)).Analyze([]byte(text)) {
+		terms = append(terms, string(t.Term))
+		pos = append(pos, t.Position)
+	}
+	return terms, pos
+}
