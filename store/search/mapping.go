@@ -61,9 +61,11 @@ func (yoFold) Filter(in analysis.TokenStream) analysis.TokenStream {
 // in most of the archive, while a phrase with a rarer word is checked only
 // where that word is. A gap left by stop words is part of the pair, one
 // "_" per word ("develop _ _ economi" for "the development of the
-// economy"), so the pairs of a phrase's terms match exactly the places
-// where the phrase's terms stand at the phrase's distances. Terms farther
-// apart than maxBigramGap (in two paragraphs, say) make no pair.
+// economy"), so a pair of a phrase's terms matches where the two terms
+// stand at the phrase's distance with only stop words between them: a
+// little stricter than bleve's phrase query, which lets any word stand in
+// a stop word's place ("development of big economy"). Terms farther apart
+// than maxBigramGap (in two paragraphs, say) make no pair.
 //
 // The common terms are those of the archive, found when its index is
 // first built (see commonTerms), and kept in the index's mapping. Only
