@@ -90,33 +90,27 @@ func analyse(an analysis.Analyzer, cs []clause) []analysed {
 
 // clauseQuery matches one analysed clause. A word is a term query on its
 // stem. A phrase (or a word the analyser splits, such as "Russia-China")
-// is a phrase query on the text, which checks positions, limited to the
-// entries that hold the pairs of its neighbouring common terms (see
-// bigrams; common is nil for turns, which hold none); a phrase of two
-// common terms is their pair alone, which says exactly whether they stand
-// at the phrase's distance.
-func clauseQuery(a analysed, lang string, common map[string]bool) query.Query {
+// is a phraseQuery: positions checked in the entries that hold all its
+// terms and the pairs of its neighbouring common terms (see bigrams;
+// common is nil for turns, which hold none); a phrase of two common terms
+// is their pair alone, which says whether they stand at the phrase's
+// distance with only stop words between.
+func clauseQuery(a analysed, common map[string]bool) query.Query {
 	// A phrase of one word and stop words ("the development of") is
 	// that word: stop words are not indexed.
 	if len(a.terms) == 1 {
 		return term(fText, a.terms[0])
 	}
-	var pairs []query.Query
+	var pairs []string
 	for i := 1; i < len(a.terms); i++ {
 		if d := a.pos[i] - a.pos[i-1]; d <= maxBigramGap && common[a.terms[i-1]] && common[a.terms[i]] {
-			pairs = append(pairs, term(fBigram, string(appendBigram(nil, []byte(a.terms[i-1]), []byte(a.terms[i]), d))))
+			pairs = append(pairs, string(appendBigram(nil, []byte(a.terms[i-1]), []byte(a.terms[i]), d)))
 		}
 	}
 	if len(a.terms) == 2 && len(pairs) == 1 {
-		return pairs[0]
+		return term(fBigram, pairs[0])
 	}
-	pq := query.NewMatchPhraseQuery(a.text)
-	pq.SetField(fText)
-	pq.Analyzer = analyzerFor(lang)
-	if len(pairs) == 0 {
-		return pq
-	}
-	return query.NewConjunctionQuery(append(pairs, pq))
+	return &phraseQuery{field: fText, terms: a.terms, pos: a.pos, pairs: pairs}
 }
 
 // Query is a search.
@@ -278,7 +272,7 @@ func (q *Query) build(an analysis.Analyzer, lang, typ string, common map[string]
 	var not []query.Query
 	words := 0
 	for _, c := range cs {
-		cq := clauseQuery(c, lang, common)
+		cq := clauseQuery(c, common)
 		if c.not {
 			not = append(not, cq)
 		} else {

@@ -341,7 +341,7 @@ func (ix *Index) passages(ctx context.Context, q Query, lr *langResult, h *highl
 	must := []query.Query{query.NewDisjunctionQuery(keys)}
 	var not []query.Query
 	for _, c := range lr.clauses {
-		cq := clauseQuery(c, lr.lang, nil) // turns have no pairs
+		cq := clauseQuery(c, nil) // turns have no pairs
 		if c.not {
 			not = append(not, cq)
 		} else {

@@ -444,9 +444,11 @@ func TestPhrases(t *testing.T) {
 			Text: "Russian economic development is steady.\n\nEconomy development."},
 		{Lang: "ru", ID: 6, Title: "Шесть", Date: "2020-01-06", Sections: []string{"Новости"},
 			Text: "Развитие экономики России.\n\nЭкономики развитие."},
+		{Lang: "en", ID: 7, Title: "Seven", Date: "2020-01-07", Sections: []string{"News"},
+			Text: "Growth, growth, good growth."},
 	}
 	every := map[string][]string{
-		"en": {"econom", "economi", "develop", "russian", "state", "strong", "goal", "reform", "steadi", "big"},
+		"en": {"econom", "economi", "develop", "russian", "state", "strong", "goal", "reform", "steadi", "big", "growth", "good"},
 		"ru": {"развит", "экономик", "росс"},
 	}
 	for _, common := range []struct {
@@ -477,7 +479,11 @@ func testPhrases(t *testing.T, docs []Doc, common map[string][]string) {
 		{`"Russian state strong"`, nil},
 		// both pairs are in en/4, but not one after the other
 		{`"Russian economic development"`, []string{"en/5"}},
-		{`"steady economy"`, nil}, // across a paragraph break
+		{`"steady economy"`, nil},                  // across a paragraph break
+		{`"growth growth good"`, []string{"en/7"}}, // a term twice
+		{`"good growth growth"`, nil},
+		{`"growth good growth"`, []string{"en/7"}},
+		{`"growth growth growth"`, nil},
 		{`"развитие экономики"`, []string{"ru/6"}},
 		{`"развитию экономик России"`, []string{"ru/6"}},
 		{`"экономики России развитие"`, nil},
