@@ -294,6 +294,12 @@ func (u *updater) once(ctx context.Context) {
 		u.set(func(s *web.Status) {
 			s.Building, s.LastUpdate, s.LastError, s.ArchiveErr = false, time.Now(), "", ""
 		})
+		if building {
+			// The first build's heap (up to serveMemoryLimit) goes
+			// back to the system now rather than over minutes: the
+			// searches that follow map the index's pages on top of it.
+			debug.FreeOSMemory()
+		}
 		if n > 0 {
 			el := time.Since(t0)
 			u.log.Info("index updated", "documents", n, "seconds", el.Seconds(), "docs_per_s", float64(n)/max(el.Seconds(), 1e-9),
