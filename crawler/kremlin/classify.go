@@ -34,7 +34,9 @@ import (
 //     block page in the site's own template); "404", "not found",
 //     "ошибка" … KindError; anything else is KindUnknown.
 func Classify(body []byte, pageURL string) Kind {
-	return loadPage(body, pageURL).kind
+	p := loadPage(body, pageURL)
+	p.release()
+	return p.kind
 }
 
 // page is a fetched body, decoded and classified once.
@@ -49,6 +51,15 @@ type page struct {
 	reason string
 
 	article *html.Node // article.read__in (documents)
+	ar      *arena     // the tree's blocks (nil: not the fast builder's)
+}
+
+// release lets the tree's blocks go to the next page's parse. The page's
+// tree (doc, idx, article) must not be used after.
+func (p *page) release() {
+	p.doc, p.idx, p.article = nil, nil, nil
+	p.ar.release()
+	p.ar = nil
 }
 
 // tailWindow is how close to the end of the body </html> must be.
@@ -84,7 +95,8 @@ func (p *page) classify() (Kind, string) {
 		return KindTruncated, "no closing </html> near the end (body cut off?)"
 	}
 
-	root, src, err := parseHTML(p.raw)
+	root, src, ar, err := parseHTML(p.raw)
+	p.ar = ar
 	if err != nil {
 		return KindUnknown, "unparseable HTML: " + err.Error()
 	}

@@ -42,6 +42,7 @@ func ParseDocument(body []byte, pageURL string, opt Options) (*Document, error) 
 // parse tree pointed into (for the test that no record string does).
 func parseDocument(body []byte, pageURL string, opt Options) (*Document, string, error) {
 	p := loadPage(body, pageURL)
+	defer p.release() // after detach: nothing returned points into the tree
 	if p.kind != KindDocument {
 		return nil, p.src, &NotDocumentError{Kind: p.kind, Reason: p.reason}
 	}

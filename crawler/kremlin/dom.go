@@ -30,12 +30,18 @@ import (
 // The fast tree's strings point into one copy of the page, returned as
 // page: whatever is kept from the tree past the parse goes through detach
 // first.
-func parseHTML(body []byte) (root *html.Node, page string, err error) {
-	if doc, src := fastParse(body, false); doc != nil {
-		return doc, src, nil
+//
+// The fast builder's nodes come from ar (nil: none is used), a set of
+// blocks recycled from one page to the next (see arena): its caller
+// releases it once nothing points into the tree.
+func parseHTML(body []byte) (root *html.Node, page string, ar *arena, err error) {
+	ar = newArena()
+	if doc, src := fastParseIn(body, false, ar); doc != nil {
+		return doc, src, ar, nil
 	}
+	ar.release() // the builder's partial tree is dropped
 	root, err = html.Parse(bytes.NewReader(body))
-	return root, "", err
+	return root, "", nil, err
 }
 
 // Insertion modes of the fast builder (a subset of the HTML5 ones).
@@ -69,6 +75,7 @@ type domBuilder struct {
 	origMode   int
 	rawTag     string // the element whose raw text comes next ("" for none)
 
+	ar    *arena           // where blocks come from (nil: allocated)
 	nodes []html.Node      // block of nodes handed out one by one
 	attrs []html.Attribute // block of attributes
 
@@ -85,10 +92,16 @@ var errBail = struct{}{}
 // panic of its own (a bug) also falls back to html.Parse, unless strict
 // (tests) asks to see it.
 func fastParse(body []byte, strict bool) (doc *html.Node, page string) {
+	return fastParseIn(body, strict, nil)
+}
+
+// fastParseIn is fastParse taking its nodes and attributes from ar (nil:
+// newly allocated).
+func fastParseIn(body []byte, strict bool, ar *arena) (doc *html.Node, page string) {
 	if bytes.IndexByte(body, 0) >= 0 || bytes.IndexByte(body, '\r') >= 0 {
 		return nil, "" // NUL and CR are rewritten by x/net/html; rare: leave them to it
 	}
-	b := &domBuilder{src: string(body), raw: body}
+	b := &domBuilder{src: string(body), raw: body, ar: ar}
 	b.doc = b.newNode(html.DocumentNode, 0, "")
 	defer func() {
 		if r := recover(); r != nil {
@@ -112,7 +125,7 @@ func bail() { panic(errBail) }
 
 func (b *domBuilder) newNode(t html.NodeType, a atom.Atom, data string) *html.Node {
 	if len(b.nodes) == 0 {
-		b.nodes = make([]html.Node, 128)
+		b.nodes = b.ar.nodeBlock()
 	}
 	n := &b.nodes[0]
 	b.nodes = b.nodes[1:]
@@ -344,7 +357,7 @@ const maxAttrs = 64
 // block, with room for maxAttrs attributes.
 func (b *domBuilder) attrBlock() []html.Attribute {
 	if len(b.attrs) < maxAttrs {
-		b.attrs = make([]html.Attribute, 512)
+		b.attrs = b.ar.attrBlock()
 	}
 	return b.attrs[:0:maxAttrs]
 }

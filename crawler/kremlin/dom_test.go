@@ -167,7 +167,7 @@ func TestParseHTMLMatchesXNetHTML(t *testing.T) {
 				t.Errorf("fast path taken: %v, want %v", fast, tt.fast)
 			}
 			// parseHTML always gives x/net/html's tree.
-			root, _, err := parseHTML([]byte(src))
+			root, _, _, err := parseHTML([]byte(src))
 			ref, refErr := html.Parse(strings.NewReader(src))
 			if (err != nil) != (refErr != nil) {
 				t.Fatalf("parseHTML error %v, html.Parse error %v", err, refErr)

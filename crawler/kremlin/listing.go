@@ -36,6 +36,7 @@ func ParseListing(body []byte, pageURL string) (*Listing, error) {
 // tree pointed into.
 func parseListing(body []byte, pageURL string) (*Listing, string, error) {
 	p := loadPage(body, pageURL)
+	defer p.release() // nothing returned points into the tree
 	if p.kind != KindListing {
 		return nil, p.src, fmt.Errorf("%w: %s%s", ErrNotListing, p.kind, reasonSuffix(p.reason))
 	}
