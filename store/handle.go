@@ -439,6 +439,9 @@ func (db *DB) shutdown() error {
 		db.log().Info("the archive file was shared with readers", "db", db.path, "releases", n, "waited_seconds", time.Duration(h.waited.Load()).Seconds())
 	}
 	err := db.closeFile()
+	db.mapMeter.mu.Lock()
+	db.mapMeter.close()
+	db.mapMeter.mu.Unlock()
 	if h.run != nil {
 		unlock(h.run)
 	}

@@ -6,3 +6,9 @@ package store
 // not known to be safe; resident memory then includes the archive pages
 // the process has read, which the kernel reclaims under pressure.
 func dropMapped(addr uintptr, n int64) {}
+
+// statmFile has no measure outside Linux.
+type statmFile struct{}
+
+func (s *statmFile) fileResident() int64 { return -1 }
+func (s *statmFile) close()              {}

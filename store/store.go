@@ -129,7 +129,8 @@ type DB struct {
 
 	trainMu  sync.Mutex
 	rawCount map[string]int // versions per language until its dictionary exists (under trainMu)
-	touched  atomic.Int64   // bytes read or written through the map since the last release
+	touched  atomic.Int64   // bytes read or written through the map since the last release (or check)
+	mapMeter mapMeter       // a writer's measure of its mapped file pages
 
 	schema int // the schema read at Open (1 until a writer migrated the file)
 
@@ -139,34 +140,67 @@ type DB struct {
 // Every page bbolt reads through its map stays resident in this process,
 // and the kernel maps up to 64 KiB around each page fault ("fault
 // around"). Reads and writes are therefore counted (touch) with these
-// estimates, and past a threshold the mapped pages are released
-// (dropMapped), so resident memory stays flat however large the archive.
-// Releasing more often makes the pages every lookup needs (the B+tree's
-// upper levels) fault in again and again: a reader scanning the whole
-// archive (export, verify) releases every 32 MiB (measured on 80,000
-// documents: 11 s of CPU for a JSONL export, 16 s at 4 MiB); a writer,
-// whose resident memory is the one with a target, every 8 MiB.
+// estimates, and the mapped pages are released (dropMapped), so resident
+// memory stays flat however large the archive.
+//
+// A reader scanning the whole archive (export, verify) releases every
+// 32 MiB counted: releasing more often makes the pages every lookup needs
+// (the B+tree's upper levels) fault in again and again (measured on
+// 80,000 documents: 11 s of CPU for a JSONL export, 16 s at 4 MiB).
+//
+// A writer, whose resident memory is the one with a target, measures
+// instead of estimating: every writerCheck bytes counted it reads how much
+// of the process's resident memory is file pages (fileResident), and
+// releases the map once that has grown by writerMapBudget since the last
+// release. An estimate cannot keep it flat: the faults a lookup costs
+// grow with the B+trees (a backfill's map held ~4 MiB between releases
+// every 8 MiB counted at 7,235 documents, ~8 MiB at 80,000). Where the
+// measure is not available the writer releases every releaseWriter bytes
+// counted.
 const (
-	releaseWriter = 8 << 20
-	releaseReader = 32 << 20
-	releaseEvery  = releaseReader // what forces a release
-	costLookup    = 64 << 10      // one random Get/Put: one fault, 64 KiB around it
-	costScanned   = 10 << 10      // one small value read in key order
+	releaseWriter   = 8 << 20
+	releaseReader   = 32 << 20
+	releaseEvery    = releaseReader // what forces a release
+	writerCheck     = 512 << 10
+	writerMapBudget = 2 << 20
+	costLookup      = 64 << 10 // one random Get/Put: one fault, 64 KiB around it
+	costScanned     = 10 << 10 // one small value read in key order
 )
 
 // touch counts n bytes handled inside tx and, past the threshold,
 // releases the mapped pages of the file. tx must be open: bbolt cannot
 // remap the file while a transaction is open, so the mapping is stable.
 func (db *DB) touch(tx *bolt.Tx, n int) {
-	limit := int64(releaseReader)
-	if !db.opts.ReadOnly {
-		limit = releaseWriter
+	if db.opts.ReadOnly {
+		if db.touched.Add(int64(n)) < releaseReader {
+			return
+		}
+		db.touched.Store(0)
+		dropMapped(tx.DB().Info().Data, tx.Size())
+		return
 	}
-	if db.touched.Add(int64(n)) < limit {
+	if db.touched.Add(int64(n)) < writerCheck {
 		return
 	}
 	db.touched.Store(0)
+	m := &db.mapMeter
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.resident()
+	if r < 0 {
+		// No measure: release every releaseWriter bytes counted.
+		if m.counted += writerCheck; m.counted >= releaseWriter {
+			m.counted = 0
+			dropMapped(tx.DB().Info().Data, tx.Size())
+		}
+		return
+	}
+	if r-m.base < writerMapBudget {
+		m.base = min(m.base, r) // less than after the last release: a remap dropped pages
+		return
+	}
 	dropMapped(tx.DB().Info().Data, tx.Size())
+	m.base = m.resident()
 }
 
 // Open opens (creating it when absent, unless read-only) the archive at
