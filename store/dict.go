@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -244,6 +245,13 @@ func (db *DB) recompress(lang string) error {
 					}
 					batch = append(batch, kv{bytes.Clone(k), blob})
 					size += pc.size()
+					pc, recs = nil, nil
+					// A pack's decoding and encoding take a few MiB
+					// beside the running crawl's heap, once per language:
+					// collected pack by pack, they do not set a heap goal
+					// (and a resident size) a third above the crawl's for
+					// the rest of the run.
+					runtime.GC()
 				}
 				if k != nil {
 					next = bytes.Clone(k)
@@ -266,6 +274,7 @@ func (db *DB) recompress(lang string) error {
 	}
 	db.cache.reset()
 	db.codec.dropStreams()
+	runtime.GC() // the goal back to the crawl's own heap
 	return nil
 }
 
