@@ -131,8 +131,8 @@ func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
 	prog := startProgress(c.stderr, c.log, o.progressInterval, func() progressSnap {
 		return crawlSnap(stats)
 	})
-	tuneGC()
-	releaseExecutable()
+	defer tuneRuntime()()
+	defer keepExecutableReleased()()
 	res, fatal := cr.Run(ctx, crawler.RunOptions{Mode: o.mode, From: o.from, To: o.to, RunID: run.ID, History: o.wb.history})
 	prog.stop()
 

@@ -11,11 +11,17 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	_ "time/tzdata" // Europe/Moscow on systems without a zoneinfo database
 )
 
 func main() {
+	// No heap profile sampling: nothing here reads one, and its records
+	// of allocation sites held ~1.4 MiB of a backfill's heap
+	// (runtime/metrics /memory/classes/profiling/buckets). Set first, as
+	// the runtime asks.
+	runtime.MemProfileRate = 0
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal the context is done; restore default handling
 	// so a second ^C kills at once.

@@ -7,6 +7,7 @@ import (
 	"debug/elf"
 	"os"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,8 +22,8 @@ import (
 // page cache (where the others stay too), so only its resident memory
 // changes.
 func releaseExecutable() {
-	exe, err := os.Executable()
-	if err != nil || hasRELRO(exe) {
+	exe, ok := releasableExecutable()
+	if !ok {
 		return
 	}
 	maps, err := os.ReadFile("/proc/self/maps")
@@ -47,6 +48,16 @@ func releaseExecutable() {
 		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
 }
+
+// releasableExecutable is the executable's path, and whether its pages
+// may be released (read once: a crawl releases them again and again).
+var releasableExecutable = sync.OnceValues(func() (string, bool) {
+	exe, err := os.Executable()
+	if err != nil || hasRELRO(exe) {
+		return "", false
+	}
+	return exe, true
+})
 
 // hasRELRO reports whether the executable has a segment the dynamic
 // loader writes (relocations) and then makes read-only: a position-
