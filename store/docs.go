@@ -201,6 +201,7 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		return 0, err
 	}
 	var outcome Outcome
+	var packFull bool // the language's open pack is full: seal it
 	err = db.update(func(tx *bolt.Tx) error {
 		key := docKey(rec.Lang, rec.ID)
 		d, exists, err := getDoc(tx, rec.Lang, rec.ID)
@@ -224,6 +225,10 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 			if err := db.addVersion(tx, d, f, blob, size); err != nil {
 				return err
 			}
+		}
+		if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+			op, ok := getOpenPack(tx, rec.Lang)
+			packFull = ok && db.packFull(op)
 		}
 		if err := putDoc(tx, d); err != nil {
 			return err
@@ -254,8 +259,12 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		return 0, fmt.Errorf("store %s/%d: %w", rec.Lang, rec.ID, err)
 	}
 	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
-		if err := db.sealFull(rec.Lang); err != nil {
-			return outcome, fmt.Errorf("seal a pack of %s pages: %w", rec.Lang, err)
+		// The seal is a transaction of its own (sealFull looks again);
+		// known full here, no read transaction per document asks.
+		if packFull {
+			if err := db.sealFull(rec.Lang); err != nil {
+				return outcome, fmt.Errorf("seal a pack of %s pages: %w", rec.Lang, err)
+			}
 		}
 		if err := db.maybeTrainDict(rec.Lang); err != nil {
 			return outcome, fmt.Errorf("train compression dictionary: %w", err)
