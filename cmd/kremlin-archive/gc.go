@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"testing"
 )
 
 // Garbage collection of a crawl or backfill, unless GOGC or GOMEMLIMIT
@@ -45,7 +46,9 @@ func tuneRuntime() (restore func()) {
 		if os.Getenv("GOMEMLIMIT") == "" {
 			tuned.limit = debug.SetMemoryLimit(crawlMemoryLimit)
 		}
-		if os.Getenv("GOMAXPROCS") == "" {
+		// Not in a test binary: its tests crawl in parallel, and one P
+		// for all of them would only make the suite slower.
+		if os.Getenv("GOMAXPROCS") == "" && !testing.Testing() {
 			tuned.procs = runtime.GOMAXPROCS(1)
 		}
 	}
