@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
-	"testing"
 )
 
 // Garbage collection of a crawl or backfill, unless GOGC or GOMEMLIMIT
@@ -19,6 +18,11 @@ import (
 // crawlMemoryLimit, above what a backfill needs, bounds the heap should a
 // rare large page make it grow (the collector then runs more often
 // instead).
+// oneP is false for the tests that crawl in this process, in parallel
+// (main_test.go): one P for all of them would only make the suite slower.
+// A test that runs the CLI as a subprocess gets one P, as the CLI does.
+var oneP = true
+
 const (
 	crawlGCPercent   = 150
 	crawlMemoryLimit = 36 << 20
@@ -46,9 +50,7 @@ func tuneRuntime() (restore func()) {
 		if os.Getenv("GOMEMLIMIT") == "" {
 			tuned.limit = debug.SetMemoryLimit(crawlMemoryLimit)
 		}
-		// Not in a test binary: its tests crawl in parallel, and one P
-		// for all of them would only make the suite slower.
-		if os.Getenv("GOMAXPROCS") == "" && !testing.Testing() {
+		if os.Getenv("GOMAXPROCS") == "" && oneP {
 			tuned.procs = runtime.GOMAXPROCS(1)
 		}
 	}

@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	oneP = false
 	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"} {
 		os.Unsetenv(k)
 	}
