@@ -370,8 +370,11 @@ func writeState(path string, st *State) error {
 type Opener func() (*store.DB, error)
 
 // chunkSize is how many documents one update reads per opening of the
-// archive and indexes per batch.
-const chunkSize = 300
+// archive and indexes per batch. A batch's analysed text (terms and their
+// positions) is most of a build's live heap, which serve's soft memory
+// limit keeps the collector close to: 150 rather than 300 documents made
+// the 80,000-document build 377 rather than 311 documents per CPU-second.
+const chunkSize = 150
 
 type ref struct {
 	lang string
