@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -304,23 +305,9 @@ func TestDB_Dictionary_CompressionRatio_Synthetic(t *testing.T) {
 	}
 }
 
-// samplesRoot finds the real pages of /work/shared/site/samples, or skips.
-// They are read at test time only, never copied into the repository.
-func samplesRoot(t testing.TB) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("KREMLIN_SAMPLES"); env != "" {
-		cands = append(cands, env, filepath.Join(env, "en.kremlin.ru-2020-08"))
-	}
-	cands = append(cands, filepath.Join("..", "..", "shared", "site", "samples", "en.kremlin.ru-2020-08"))
-	for _, c := range cands {
-		if st, err := os.Stat(filepath.Join(c, "events", "president", "news")); err == nil && st.IsDir() {
-			return c
-		}
-	}
-	t.Skip("real sample pages not found (set KREMLIN_SAMPLES to the samples folder, e.g. /work/shared/site/samples); skipping")
-	return ""
-}
+// samplesRoot returns the directory holding events/president/news/… or
+// skips the test.
+func samplesRoot(t testing.TB) string { t.Helper(); return samples.Root(t) }
 
 func TestDB_Dictionary_CompressionRatio_RealPages(t *testing.T) {
 	root := samplesRoot(t)

@@ -2,6 +2,7 @@ package kremlin
 
 import (
 	"errors"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,21 +18,7 @@ import (
 
 // samplesRoot returns the directory holding events/president/news/… or
 // skips the test.
-func samplesRoot(t testing.TB) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("KREMLIN_SAMPLES"); env != "" {
-		cands = append(cands, env, filepath.Join(env, "en.kremlin.ru-2020-08"))
-	}
-	cands = append(cands, filepath.Join("..", "..", "..", "shared", "site", "samples", "en.kremlin.ru-2020-08"))
-	for _, c := range cands {
-		if st, err := os.Stat(filepath.Join(c, "events", "president", "news")); err == nil && st.IsDir() {
-			return c
-		}
-	}
-	t.Skip("real sample pages not found (set KREMLIN_SAMPLES to the samples folder, e.g. /work/shared/site/samples); skipping")
-	return ""
-}
+func samplesRoot(t testing.TB) string { t.Helper(); return samples.Root(t) }
 
 // sample reads a sample file and returns its body and the URL it was
 // fetched from ("http://en.kremlin.ru/<path without .html>").

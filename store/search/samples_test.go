@@ -3,6 +3,7 @@ package search_test
 import (
 	"context"
 	"fmt"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -29,22 +30,8 @@ import (
 // from this package) and is skipped otherwise.
 
 // samplesRoot returns the directory holding events/president/news/… or
-// skips the test (the lookup of crawler/kremlin's samples tests).
-func samplesRoot(t testing.TB) string {
-	t.Helper()
-	var cands []string
-	if env := os.Getenv("KREMLIN_SAMPLES"); env != "" {
-		cands = append(cands, env, filepath.Join(env, "en.kremlin.ru-2020-08"))
-	}
-	cands = append(cands, filepath.Join("..", "..", "..", "shared", "site", "samples", "en.kremlin.ru-2020-08"))
-	for _, c := range cands {
-		if st, err := os.Stat(filepath.Join(c, "events", "president", "news")); err == nil && st.IsDir() {
-			return c
-		}
-	}
-	t.Skip("real sample pages not found (set KREMLIN_SAMPLES to the samples folder, e.g. /work/shared/site/samples); skipping")
-	return ""
-}
+// skips the test.
+func samplesRoot(t testing.TB) string { t.Helper(); return samples.Root(t) }
 
 // docPage is the path of a document page in the mirror; listings
 // (page/N, by-date), the feed and a document's photos, videos and print
