@@ -39,14 +39,7 @@ func (ar *arena) nodeBlock() []html.Node {
 	if ar == nil {
 		return make([]html.Node, nodeBlock)
 	}
-	var b []html.Node
-	if n := len(ar.freeNodes); n > 0 {
-		b, ar.freeNodes = ar.freeNodes[n-1], ar.freeNodes[:n-1]
-	} else {
-		b = make([]html.Node, nodeBlock)
-	}
-	ar.nodes = append(ar.nodes, b)
-	return b
+	return take(&ar.freeNodes, &ar.nodes, nodeBlock)
 }
 
 // attrBlock returns a block of zero attributes (ar may be nil).
@@ -54,13 +47,19 @@ func (ar *arena) attrBlock() []html.Attribute {
 	if ar == nil {
 		return make([]html.Attribute, attrBlock)
 	}
-	var b []html.Attribute
-	if n := len(ar.freeAttrs); n > 0 {
-		b, ar.freeAttrs = ar.freeAttrs[n-1], ar.freeAttrs[:n-1]
+	return take(&ar.freeAttrs, &ar.attrs, attrBlock)
+}
+
+// take returns a free block (cleared when it was released) or a new one
+// of size, and records it as handed out.
+func take[T any](free, used *[][]T, size int) []T {
+	var b []T
+	if n := len(*free); n > 0 {
+		b, *free = (*free)[n-1], (*free)[:n-1]
 	} else {
-		b = make([]html.Attribute, attrBlock)
+		b = make([]T, size)
 	}
-	ar.attrs = append(ar.attrs, b)
+	*used = append(*used, b)
 	return b
 }
 
