@@ -1,6 +1,9 @@
 package store
 
-import "sync"
+import (
+	"sync"
+	"unsafe"
+)
 
 // mapMeter measures a writer's mapped file pages (see touch).
 type mapMeter struct {
@@ -42,4 +45,28 @@ func statmField(b []byte, i int) (int64, bool) {
 		}
 	}
 	return v, field == i && digits > 0
+}
+
+// ResidentMeter measures the process's resident file pages for a user of
+// its own mappings (the search index's segments), the way a writer
+// measures the archive's; not safe for concurrent use.
+type ResidentMeter struct{ s statmFile }
+
+// FileBytes returns the process's resident file-backed pages in bytes,
+// or false where they cannot be measured.
+func (m *ResidentMeter) FileBytes() (int64, bool) {
+	n := m.s.fileResident()
+	return n, n >= 0
+}
+
+// Close releases the meter's file.
+func (m *ResidentMeter) Close() { m.s.close() }
+
+// DropPages removes the pages of a read-only file mapping from this
+// process's page tables (see dropMapped); the file and the page cache
+// keep them.
+func DropPages(b []byte) {
+	if len(b) > 0 {
+		dropMapped(uintptr(unsafe.Pointer(unsafe.SliceData(b))), int64(len(b)))
+	}
 }

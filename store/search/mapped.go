@@ -1,19 +1,17 @@
 package search
 
 import (
-	"bufio"
-	"bytes"
-	"os"
-	"strconv"
 	"time"
 
 	"github.com/blevesearch/bleve/v2/index/scorch"
+
+	"github.com/kremlin-archive/kremlin-archive/store"
 )
 
 // The index's segment files are memory-mapped; every page a search or a
 // merge reads stays resident in this process, so without care resident
 // memory grows to the size of the index (hundreds of MB for the whole
-// site). Like the archive (store.dropMapped), the index releases the
+// site). Like the archive (see store.DropPages), the index releases the
 // mapped pages now and then: they stay in the kernel's page cache and are
 // mapped again, cheaply, when read again.
 //
@@ -33,6 +31,8 @@ const (
 func (ix *Index) releaseLoop(stop <-chan struct{}) {
 	t := time.NewTicker(releaseEvery)
 	defer t.Stop()
+	var meter store.ResidentMeter
+	defer meter.Close()
 	for {
 		select {
 		case <-stop:
@@ -44,7 +44,7 @@ func (ix *Index) releaseLoop(stop <-chan struct{}) {
 		if ix.Progress().Running {
 			limit = releaseUpdatingAtBytes
 		}
-		if n, ok := residentFileBytes(); ok && n > limit {
+		if n, ok := meter.FileBytes(); ok && n > limit {
 			ix.releaseMapped()
 		}
 	}
@@ -79,32 +79,10 @@ func (ix *Index) releaseMapped() {
 		if snap, ok := r.(*scorch.IndexSnapshot); ok {
 			for _, ss := range snap.Segments() {
 				if d, ok := ss.Segment().(interface{ Data() []byte }); ok {
-					dropPages(d.Data())
+					store.DropPages(d.Data())
 				}
 			}
 		}
 		r.Close()
 	}
-}
-
-// residentFileBytes is the process's file-backed resident memory (RssFile
-// of /proc/self/status).
-func residentFileBytes() (int64, bool) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("RssFile:")); ok {
-			fs := bytes.Fields(v)
-			if len(fs) == 0 {
-				return 0, false
-			}
-			kb, err := strconv.ParseInt(string(fs[0]), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }
