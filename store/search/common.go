@@ -42,11 +42,10 @@ func commonTerms(open Opener, todo []ref) (map[string][]string, map[string]int, 
 		for i := 0; i < len(refs); i += step {
 			sample = append(sample, refs[i])
 		}
-		m, err := newMapping(l, typeDoc, nil)
+		an, err := langAnalyzer(l)
 		if err != nil {
 			return nil, nil, err
 		}
-		an := m.AnalyzerNamed(analyzerFor(l))
 		df := map[string]int{}
 		docs := 0
 		for len(sample) > 0 {

@@ -111,7 +111,7 @@ func init() {
 	})
 	registry.RegisterTokenFilter(bigramFilter, func(config map[string]interface{}, _ *registry.Cache) (analysis.TokenFilter, error) {
 		f := bigrams{common: map[string]bool{}}
-		for _, t := range commonOfConfig(config) {
+		for _, t := range stringsOf(config["common"]) {
 			f.common[t] = true
 		}
 		return f, nil
@@ -283,11 +283,11 @@ func newMapping(lang, typ string, commonTerms []string) (*mapping.IndexMappingIm
 	return im, im.Validate()
 }
 
-// commonOfConfig reads the common terms of a pairs filter's
-// configuration, as built (a []string) or as read back from the index's
-// stored mapping (JSON: a []interface{}).
-func commonOfConfig(config map[string]interface{}) []string {
-	switch v := config["common"].(type) {
+// stringsOf reads a list of strings from an analysis configuration, as
+// built (a []string) or as read back from the index's stored mapping
+// (JSON: a []interface{}).
+func stringsOf(v interface{}) []string {
+	switch v := v.(type) {
 	case []string:
 		return v
 	case []interface{}:
@@ -302,11 +302,20 @@ func commonOfConfig(config map[string]interface{}) []string {
 	return nil
 }
 
+// langAnalyzer is lang's analyser, outside any index.
+func langAnalyzer(lang string) (analysis.Analyzer, error) {
+	m, err := newMapping(lang, typeDoc, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m.AnalyzerNamed(analyzerFor(lang)), nil
+}
+
 // commonOf returns the common terms of an index's mapping.
 func commonOf(m mapping.IndexMapping) map[string]bool {
 	out := map[string]bool{}
 	if im, ok := m.(*mapping.IndexMappingImpl); ok && im.CustomAnalysis != nil {
-		for _, t := range commonOfConfig(im.CustomAnalysis.TokenFilters[pairsFilter]) {
+		for _, t := range stringsOf(im.CustomAnalysis.TokenFilters[pairsFilter]["common"]) {
 			out[t] = true
 		}
 	}
@@ -317,7 +326,7 @@ func commonOf(m mapping.IndexMapping) map[string]bool {
 // documents holds when common are the common terms (for tests and
 // diagnostics).
 func Bigrams(lang, text string, common []string) []string {
-	m, err := newMapping(lang, typeDoc, common)
+	an, err := langAnalyzer(lang)
 	if err != nil {
 		return nil
 	}
@@ -326,7 +335,7 @@ func Bigrams(lang, text string, common []string) []string {
 		f.common[t] = true
 	}
 	var out []string
-	for _, t := range f.Filter(m.AnalyzerNamed(analyzerFor(lang)).Analyze([]byte(text))) {
+	for _, t := range f.Filter(an.Analyze([]byte(text))) {
 		out = append(out, string(t.Term))
 	}
 	return out
@@ -337,13 +346,12 @@ func Bigrams(lang, text string, common []string) []string {
 // words and paragraphs: what a phrase is matched against (for tests and
 // diagnostics).
 func Terms(lang, text string) (terms []string, pos []int) {
-	m, err := newMapping(lang, typeDoc, nil)
+	an, err := langAnalyzer(lang)
 	if err != nil {
 		return nil, nil
 	}
-	for _, t := range m.AnalyzerNamed(analyzerFor(lang)).Analyze([]byte(text)) {
-		terms = append(terms, string(t.Term))
-		pos = append(pos, t.Position)
+	if as := analyse(an, []clause{{text: text}}); len(as) > 0 {
+		return as[0].terms, as[0].pos
 	}
-	return terms, pos
+	return nil, nil
 }

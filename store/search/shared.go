@@ -75,14 +75,7 @@ func init() {
 			return nil, fmt.Errorf("%s: tokenizer %q: %w", sharedAnalyzer, tn, err)
 		}
 		base := &analysis.DefaultAnalyzer{Tokenizer: tok}
-		fs, _ := config["token_filters"].([]interface{})
-		if ss, ok := config["token_filters"].([]string); ok {
-			for _, f := range ss {
-				fs = append(fs, f)
-			}
-		}
-		for _, f := range fs {
-			fn, _ := f.(string)
+		for _, fn := range stringsOf(config["token_filters"]) {
 			tf, err := cache.TokenFilterNamed(fn)
 			if err != nil {
 				return nil, fmt.Errorf("%s: filter %q: %w", sharedAnalyzer, fn, err)
