@@ -104,12 +104,10 @@ func (s *phraseSearcher) holds(dm *search.DocumentMatch) bool {
 	}
 	q := s.q
 	for _, p := range s.at[q.terms[0]] {
-		start := int64(p) - int64(q.pos[0])
 		all := true
 		for i := 1; i < len(q.terms) && all; i++ {
-			want := start + int64(q.pos[i])
-			_, all = slices.BinarySearch(s.at[q.terms[i]], uint64(max(want, 0)))
-			all = all && want >= 0
+			// positions grow along the phrase: q.pos[i] >= q.pos[0]
+			_, all = slices.BinarySearch(s.at[q.terms[i]], p+uint64(q.pos[i]-q.pos[0]))
 		}
 		if all {
 			return true
