@@ -93,6 +93,30 @@ func searchTotal(t *testing.T, base, q string) int {
 	return res.Total
 }
 
+// waitBuilt waits until the index's first build (or rebuild) is complete
+// and recorded: a search that finds one language's document does not
+// mean the other language's batch of the same chunk is searchable yet.
+func waitBuilt(t *testing.T, base string) {
+	t.Helper()
+	waitUntil(t, "the first build", func() bool {
+		resp, err := http.Get(base + "/api/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Building bool `json:"building"`
+			Index    struct {
+				Complete bool `json:"complete"`
+			} `json:"index"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("status: %d %v", resp.StatusCode, err)
+		}
+		return st.Index.Complete && !st.Building
+	})
+}
+
 // waitUntil polls cond until it holds (bounded: the updater runs every 50 ms).
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -118,7 +142,10 @@ var serveDocs = []searchtest.Doc{
 func TestServe_FindsNewDocuments(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kremlin.db")
 	base, stop := serveArchive(t, path, serveOptions{}, serveDocs...)
-	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "harvest") == 1 })
+	waitBuilt(t, base)
+	if n := searchTotal(t, base, "harvest"); n != 1 {
+		t.Fatalf("after the first build: %d hits for harvest", n)
+	}
 	if n := searchTotal(t, base, "урожаи"); n != 1 {
 		t.Errorf("Russian morphology: %d hits for урожаи", n)
 	}
@@ -153,7 +180,10 @@ func TestServe_FindsNewDocuments(t *testing.T) {
 func TestServe_Reindex(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kremlin.db")
 	base, stop := serveArchive(t, path, serveOptions{}, serveDocs...)
-	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "harvest") == 1 })
+	waitBuilt(t, base)
+	if n := searchTotal(t, base, "harvest"); n != 1 {
+		t.Fatalf("after the first build: %d hits for harvest", n)
+	}
 	stop()
 	base, stop = serveArchive(t, path, serveOptions{Reindex: true})
 	if n := searchTotal(t, base, "harvest"); n != 1 { // the old index answers at once
@@ -179,7 +209,10 @@ func TestServe_Errors(t *testing.T) {
 	}
 	path := filepath.Join(dir, "kremlin.db")
 	base, _ := serveArchive(t, path, serveOptions{}, serveDocs...)
-	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "harvest") == 1 })
+	waitBuilt(t, base)
+	if n := searchTotal(t, base, "harvest"); n != 1 {
+		t.Fatalf("after the first build: %d hits for harvest", n)
+	}
 	// A second server of the same archive and index is refused.
 	err = runServe(context.Background(), serveOptions{DB: path, Addr: "127.0.0.1:0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "another kremlin-archive serve uses this index") {
@@ -225,7 +258,10 @@ func TestServe_DocIsTheExportRecord(t *testing.T) {
 				searchtest.Turn("А.Лукашенко", "persons/90", "Спасибо за приглашение.")}},
 	}
 	base, _ := serveArchive(t, path, serveOptions{}, docs...)
-	waitUntil(t, "the first build", func() bool { return searchTotal(t, base, "invitation") == 1 })
+	waitBuilt(t, base)
+	if n := searchTotal(t, base, "invitation"); n != 1 {
+		t.Fatalf("after the first build: %d hits for invitation", n)
+	}
 	var out syncBuffer
 	if err := Run(context.Background(), []string{"export", "--db", path, "--id", "7", "--lang", "en"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
