@@ -36,7 +36,7 @@ func BenchmarkBackfill(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		n++
-		db, err := store.Open(filepath.Join(dir, fmt.Sprintf("bench%d.db", n)), &store.Options{})
+		db, err := store.Open(filepath.Join(dir, fmt.Sprintf("bench%d.db", n)), &store.Options{GroupCommit: time.Second})
 		if err != nil {
 			b.Fatal(err)
 		}

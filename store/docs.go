@@ -158,27 +158,73 @@ var ErrBadInput = errors.New("bad input")
 // Two steps, kept apart: decideVersion says whether the fetch is a new
 // version (the archive's policy), addVersion stores one (the layout).
 func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
+	p, err := db.preparePut(f, runID)
+	if err != nil {
+		return 0, err
+	}
+	var outcome Outcome
+	var packFull bool // the language's open pack is full: seal it
+	err = db.updateDoc(func(tx *bolt.Tx) error {
+		var err error
+		outcome, packFull, err = db.putTx(tx, p)
+		return err
+	}, p)
+	if err != nil {
+		return 0, fmt.Errorf("store %s/%d: %w", f.Record.Lang, f.Record.ID, err)
+	}
+	return outcome, db.afterPut(f.Record.Lang, outcome, packFull)
+}
+
+// docPut is a document ready to store: PutDocument's transaction needs
+// nothing else, and the group journal (journal.go) keeps what it needs
+// to build one again.
+type docPut struct {
+	f       *Fetched
+	runID   uint64
+	recJSON []byte
+	// light has the record's fields Source, CapturedAt and Updated as
+	// they will be stored; stored returns the whole record as stored.
+	light  *record.Record
+	stored func() (*record.Record, error)
+	blob   []byte // the staged entry
+	size   int    // record, head and body bytes
+}
+
+// preparePut checks a fetched document, and encodes and compresses it
+// (outside the write transaction).
+func (db *DB) preparePut(f *Fetched, runID uint64) (*docPut, error) {
 	rec := f.Record
 	if rec == nil || f.Raw == nil || rec.ID <= 0 {
-		return 0, fmt.Errorf("%w: document without record, raw response or ID", ErrBadInput)
+		return nil, fmt.Errorf("%w: document without record, raw response or ID", ErrBadInput)
 	}
 	if err := validLang(rec.Lang); err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrBadInput, err)
+		return nil, fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
 	if rec.RawSHA256 == "" {
 		rec.RawSHA256 = f.Raw.SHA256()
 	}
 	recJSON, err := record.Marshal(rec)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	head := f.Raw.Head()
+	blob, err := db.stagedEntry(rec.Lang, rec.ID, recJSON, head, f.Raw.Body)
+	if err != nil {
+		return nil, err
+	}
+	return newDocPut(f, runID, recJSON, blob, len(recJSON)+len(head)+len(f.Raw.Body))
+}
+
+func newDocPut(f *Fetched, runID uint64, recJSON, blob []byte, size int) (*docPut, error) {
+	rec := f.Record
+	p := &docPut{f: f, runID: runID, recJSON: recJSON, blob: blob, size: size}
 	// Compare what will be stored, not what was given: JSON replaces
 	// invalid UTF-8, and the stored copy has been through it. The whole
 	// record is compared only with a current version (decoded then); the
 	// bookkeeping needs three fields, the same after JSON when they are
 	// valid UTF-8.
 	var full *record.Record
-	stored := func() (*record.Record, error) {
+	p.stored = func() (*record.Record, error) {
 		if full == nil {
 			var r record.Record
 			if err := json.Unmarshal(recJSON, &r); err != nil {
@@ -188,89 +234,89 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 		}
 		return full, nil
 	}
-	light := &record.Record{Source: rec.Source, CapturedAt: rec.CapturedAt, Updated: rec.Updated}
+	p.light = &record.Record{Source: rec.Source, CapturedAt: rec.CapturedAt, Updated: rec.Updated}
 	if !utf8.ValidString(rec.Source) || !utf8.ValidString(rec.CapturedAt) || (rec.Updated != nil && !utf8.ValidString(*rec.Updated)) {
-		if light, err = stored(); err != nil {
-			return 0, err
+		var err error
+		if p.light, err = p.stored(); err != nil {
+			return nil, err
 		}
 	}
-	// Compress outside the write transaction.
-	head := f.Raw.Head()
-	blob, err := db.stagedEntry(rec.Lang, rec.ID, recJSON, head, f.Raw.Body)
+	return p, nil
+}
+
+// putTx is PutDocument's transaction: it stores p in tx and says what
+// the fetch was, and whether the language's open pack is now full.
+func (db *DB) putTx(tx *bolt.Tx, p *docPut) (outcome Outcome, packFull bool, err error) {
+	f, rec := p.f, p.f.Record
+	key := docKey(rec.Lang, rec.ID)
+	d, exists, err := getDoc(tx, rec.Lang, rec.ID)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	var outcome Outcome
-	var packFull bool // the language's open pack is full: seal it
-	err = db.update(func(tx *bolt.Tx) error {
-		key := docKey(rec.Lang, rec.ID)
-		d, exists, err := getDoc(tx, rec.Lang, rec.ID)
-		if err != nil {
-			return err
+	if !exists {
+		d = &Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
+	}
+	var at int
+	if outcome, at, err = db.decideVersion(tx, d, f, p.light, p.stored); err != nil {
+		return 0, false, err
+	}
+	switch outcome {
+	case OutcomeEarlier:
+		if err := db.insertVersion(tx, d, at, p.blob, p.size); err != nil {
+			return 0, false, err
 		}
-		if !exists {
-			d = &Doc{Lang: rec.Lang, ID: rec.ID, FirstFetchedAt: f.Raw.FetchedAt}
+	case OutcomeNew, OutcomeUpdated:
+		if err := db.addVersion(tx, d, f, p.blob, p.size); err != nil {
+			return 0, false, err
 		}
-		var at int
-		if outcome, at, err = db.decideVersion(tx, d, f, light, stored); err != nil {
-			return err
+	}
+	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+		op, ok := getOpenPack(tx, rec.Lang)
+		packFull = ok && db.packFull(op)
+	}
+	if err := putDoc(tx, d); err != nil {
+		return 0, false, err
+	}
+	if f.Pending != nil {
+		if err := putJSON(tx.Bucket(bPending), key, f.Pending); err != nil {
+			return 0, false, err
 		}
-		size := len(recJSON) + len(head) + len(f.Raw.Body)
+	} else if err := tx.Bucket(bPending).Delete(key); err != nil {
+		return 0, false, err
+	}
+	db.touch(tx, len(p.blob)+4*costLookup)
+	err = countRun(tx, p.runID, func(r *Run) {
 		switch outcome {
-		case OutcomeEarlier:
-			if err := db.insertVersion(tx, d, at, blob, size); err != nil {
-				return err
-			}
-		case OutcomeNew, OutcomeUpdated:
-			if err := db.addVersion(tx, d, f, blob, size); err != nil {
-				return err
-			}
+		case OutcomeNew:
+			r.New++
+		case OutcomeUpdated, OutcomeEarlier:
+			r.Updated++
+		case OutcomeUnchanged, OutcomeStale:
+			r.Unchanged++
 		}
 		if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
-			op, ok := getOpenPack(tx, rec.Lang)
-			packFull = ok && db.packFull(op)
+			r.countSource(p.light.Source)
 		}
-		if err := putDoc(tx, d); err != nil {
-			return err
-		}
-		if f.Pending != nil {
-			if err := putJSON(tx.Bucket(bPending), key, f.Pending); err != nil {
-				return err
-			}
-		} else if err := tx.Bucket(bPending).Delete(key); err != nil {
-			return err
-		}
-		db.touch(tx, len(blob)+4*costLookup)
-		return countRun(tx, runID, func(r *Run) {
-			switch outcome {
-			case OutcomeNew:
-				r.New++
-			case OutcomeUpdated, OutcomeEarlier:
-				r.Updated++
-			case OutcomeUnchanged, OutcomeStale:
-				r.Unchanged++
-			}
-			if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
-				r.countSource(light.Source)
-			}
-		})
 	})
-	if err != nil {
-		return 0, fmt.Errorf("store %s/%d: %w", rec.Lang, rec.ID, err)
-	}
+	return outcome, packFull, err
+}
+
+// afterPut seals the language's open pack when it is full and trains
+// its dictionaries when it is time, after a document is stored.
+func (db *DB) afterPut(lang string, outcome Outcome, packFull bool) error {
 	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
 		// The seal is a transaction of its own (sealFull looks again);
 		// known full here, no read transaction per document asks.
 		if packFull {
-			if err := db.sealFull(rec.Lang); err != nil {
-				return outcome, fmt.Errorf("seal a pack of %s pages: %w", rec.Lang, err)
+			if err := db.sealFull(lang); err != nil {
+				return fmt.Errorf("seal a pack of %s pages: %w", lang, err)
 			}
 		}
-		if err := db.maybeTrainDict(rec.Lang); err != nil {
-			return outcome, fmt.Errorf("train compression dictionary: %w", err)
+		if err := db.maybeTrainDict(lang); err != nil {
+			return fmt.Errorf("train compression dictionary: %w", err)
 		}
 	}
-	return outcome, nil
+	return nil
 }
 
 // decideVersion updates the bookkeeping of d for a fetch of it (listings

@@ -131,6 +131,9 @@ func (db *DB) view(fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	defer db.release()
+	if err := db.flushGroup(); err != nil {
+		return err
+	}
 	return b.View(fn)
 }
 
@@ -144,6 +147,16 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 		return err
 	}
 	defer db.release()
+	if db.grouping() {
+		// Commit the pending group first, and keep a new one from
+		// starting until this transaction is done.
+		g := &db.group
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if err := errors.Join(g.takeErr(), g.commit()); err != nil {
+			return err
+		}
+	}
 	return b.Update(fn)
 }
 
@@ -373,7 +386,8 @@ func (db *DB) closeFile() error {
 	if h.bolt == nil {
 		return nil
 	}
-	err := h.bolt.Close()
+	gerr := db.flushGroup()
+	err := errors.Join(gerr, h.bolt.Close())
 	h.bolt = nil
 	if h.readerLocked {
 		unlock(h.readers)
@@ -424,6 +438,7 @@ func (db *DB) watch() {
 // shutdown closes the file and the lock files.
 func (db *DB) shutdown() error {
 	h := &db.h
+	db.stopFlusher()
 	if h.stop != nil {
 		close(h.stop)
 		<-h.watcherDone
@@ -435,6 +450,12 @@ func (db *DB) shutdown() error {
 		return nil
 	}
 	h.closed = true
+	defer func() {
+		// Every group is committed: the journal has nothing to give.
+		if jerr := db.closeJournal(db.group.tx == nil); jerr != nil {
+			db.log().Warn("closing the group journal", "err", jerr)
+		}
+	}()
 	if n := h.releases.Load(); n > 0 {
 		db.log().Info("the archive file was shared with readers", "db", db.path, "releases", n, "waited_seconds", time.Duration(h.waited.Load()).Seconds())
 	}

@@ -103,6 +103,11 @@ type Options struct {
 	// (0 = 1 MiB): larger packs compress better and are slower to read
 	// one document from.
 	PackBytes int
+	// GroupCommit (writers) lets the documents PutDocument stores share
+	// a transaction for up to this long (see group.go): a crash then
+	// loses the documents of the last group, which stay in the frontier
+	// and are fetched again. Zero commits each document on its own.
+	GroupCommit time.Duration
 	// NoSync skips fsync on commit (tests and benchmarks only).
 	NoSync bool
 	// Day maps a time to the site's calendar day (YYYY-MM-DD), the
@@ -131,6 +136,7 @@ type DB struct {
 	rawCount map[string]int // versions per language until its dictionary exists (under trainMu)
 	touched  atomic.Int64   // bytes read or written through the map since the last release (or check)
 	mapMeter mapMeter       // a writer's measure of its mapped file pages
+	group    group          // documents stored and not yet committed (GroupCommit)
 
 	schema int // the schema read at Open (1 until a writer migrated the file)
 
@@ -302,6 +308,11 @@ func (db *DB) ready() error {
 			return fmt.Errorf("%s: adding checksums to the archive's bookkeeping: %w", db.path, err)
 		}
 	}
+	if !db.opts.ReadOnly && !db.opts.Salvage && db.group.j == nil {
+		if err := db.openJournal(); err != nil {
+			return fmt.Errorf("%s: %w", db.path, err)
+		}
+	}
 	if db.opts.OnDemand {
 		db.h.mu.Lock()
 		db.closeFile()
@@ -310,6 +321,9 @@ func (db *DB) ready() error {
 	if !db.opts.ReadOnly && db.h.readers != nil && db.h.stop == nil {
 		db.h.stop, db.h.watcherDone = make(chan struct{}), make(chan struct{})
 		go db.watch()
+	}
+	if db.grouping() && db.group.stop == nil {
+		db.startFlusher()
 	}
 	return nil
 }

@@ -1,0 +1,258 @@
+package store
+
+// The group journal: what makes a group commit (group.go) lose nothing
+// when the process is killed.
+//
+// Each document stored into a pending group is also written (write(2),
+// no fsync) to <db>.journal: the kernel keeps it when the process dies,
+// so after a SIGKILL the next writer finds every stored document of the
+// last group there and stores them again, in their order, before
+// anything else; a killed run refetches only the request it had in
+// flight. A power loss may also lose the journal's last writes: those
+// documents were never committed, are still in the frontier (their
+// removal is in the same transaction), and are fetched again.
+//
+// The journal belongs to one group: its header names the group's epoch,
+// a number the archive's meta bucket advances in every group's
+// transaction. A journal whose epoch is not the committed epoch + 1 was
+// committed (or is older): it is ignored. Records are checksummed and
+// carry the epoch, so that a torn write or an older group's records
+// beyond the current group's end stop the replay.
+//
+//	header: "KAJRNL1\n" | epoch u64 | crc32c(magic|epoch) u32
+//	record: len u32 | crc32c(epoch|payload) u32 | epoch u64 | payload
+//	payload: meta length u32 | meta (JSON) | staged entry
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/kremlin-archive/kremlin-archive/store/record"
+)
+
+var (
+	journalMagic = []byte("KAJRNL1\n")
+	kGroupEpoch  = []byte("group_epoch")
+)
+
+const (
+	journalHeaderLen = 8 + 8 + 4
+	journalRecHead   = 4 + 4 + 8
+	// maxJournal bounds what a replay reads (a group holds at most
+	// groupBytes of staged entries, and a few rare large pages).
+	maxJournal = 256 << 20
+)
+
+var journalCRC = crc32.MakeTable(crc32.Castagnoli)
+
+func journalPath(db string) string { return db + ".journal" }
+
+// journalMeta is what a journal record holds besides the staged entry
+// (which has the record, the response head and the body).
+type journalMeta struct {
+	Run           uint64    `json:"run,omitempty"`
+	URL           string    `json:"url"`
+	FetchedAt     time.Time `json:"fetched_at"`
+	Size          int       `json:"size"`
+	ListedIn      []string  `json:"listed_in,omitempty"`
+	ListedUpdated string    `json:"listed_updated,omitempty"`
+	Pending       *Pending  `json:"pending,omitempty"`
+}
+
+type journal struct {
+	f     *os.File
+	epoch uint64 // of the group written (0: none yet)
+	off   int64
+	buf   []byte
+}
+
+// begin starts the journal of the group of epoch.
+func (j *journal) begin(epoch uint64) error {
+	h := make([]byte, 0, journalHeaderLen)
+	h = append(h, journalMagic...)
+	h = binary.BigEndian.AppendUint64(h, epoch)
+	h = binary.BigEndian.AppendUint32(h, crc32.Checksum(h, journalCRC))
+	if _, err := j.f.WriteAt(h, 0); err != nil {
+		j.epoch = 0
+		return err
+	}
+	j.epoch, j.off = epoch, journalHeaderLen
+	return nil
+}
+
+// invalidate makes the journal hold no group (its group was rolled
+// back, or its commit failed: the epoch will be used again).
+func (j *journal) invalidate() {
+	if j != nil && j.f != nil {
+		j.f.WriteAt(make([]byte, journalHeaderLen), 0)
+		j.epoch = 0
+	}
+}
+
+// append writes p, stored in the group, to the journal.
+func (j *journal) append(p *docPut) error {
+	f := p.f
+	meta, err := json.Marshal(journalMeta{Run: p.runID, URL: f.Raw.URL, FetchedAt: f.Raw.FetchedAt, Size: p.size,
+		ListedIn: f.ListedIn, ListedUpdated: f.ListedUpdated, Pending: f.Pending})
+	if err != nil {
+		return err
+	}
+	n := 8 + 4 + len(meta) + len(p.blob)
+	b := j.buf[:0]
+	b = binary.BigEndian.AppendUint32(b, uint32(n)) // epoch and payload
+	b = binary.BigEndian.AppendUint32(b, 0)         // the CRC, below
+	b = binary.BigEndian.AppendUint64(b, j.epoch)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(meta)))
+	b = append(b, meta...)
+	b = append(b, p.blob...)
+	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[8:], journalCRC))
+	if cap(b) <= 1<<20 {
+		j.buf = b
+	}
+	if _, err := j.f.WriteAt(b, j.off); err != nil {
+		return err
+	}
+	j.off += int64(len(b))
+	return nil
+}
+
+// readJournal returns the epoch of the journal in data and the records
+// of that epoch, up to the first that is torn or of another group.
+func readJournal(data []byte) (epoch uint64, recs [][]byte) {
+	if len(data) < journalHeaderLen || !bytes.Equal(data[:8], journalMagic) ||
+		crc32.Checksum(data[:16], journalCRC) != binary.BigEndian.Uint32(data[16:20]) {
+		return 0, nil
+	}
+	epoch = binary.BigEndian.Uint64(data[8:16])
+	for rest := data[journalHeaderLen:]; len(rest) >= journalRecHead; {
+		n := int(binary.BigEndian.Uint32(rest))
+		if n < 8 || len(rest) < 8+n {
+			break
+		}
+		body := rest[8 : 8+n]
+		if crc32.Checksum(body, journalCRC) != binary.BigEndian.Uint32(rest[4:]) || binary.BigEndian.Uint64(body) != epoch {
+			break
+		}
+		recs = append(recs, body[8:])
+		rest = rest[8+n:]
+	}
+	return epoch, recs
+}
+
+// decodeJournalRecord rebuilds the document a journal record holds.
+func (db *DB) decodeJournalRecord(rec []byte) (*docPut, error) {
+	if len(rec) < 4 {
+		return nil, fmt.Errorf("%w: journal record of %d bytes", ErrCorrupt, len(rec))
+	}
+	n := int(binary.BigEndian.Uint32(rec))
+	if len(rec) < 4+n {
+		return nil, fmt.Errorf("%w: journal record: meta of %d bytes in %d", ErrCorrupt, n, len(rec))
+	}
+	var m journalMeta
+	if err := json.Unmarshal(rec[4:4+n], &m); err != nil {
+		return nil, fmt.Errorf("%w: journal record: %v", ErrCorrupt, err)
+	}
+	blob := bytes.Clone(rec[4+n:])
+	pc, err := db.codec.decodePack(blob, true)
+	if err != nil {
+		return nil, fmt.Errorf("journal record: %w", err)
+	}
+	if len(pc.entries) != 1 {
+		return nil, fmt.Errorf("%w: journal record with %d entries", ErrCorrupt, len(pc.entries))
+	}
+	recJSON := bytes.Clone(pc.record(0))
+	var r record.Record
+	if err := json.Unmarshal(recJSON, &r); err != nil {
+		return nil, fmt.Errorf("%w: journal record: %v", ErrCorrupt, err)
+	}
+	f := &Fetched{
+		Raw:    &Raw{URL: m.URL, FetchedAt: m.FetchedAt, Body: bytes.Clone(pc.body(0))},
+		Record: &r, ListedIn: m.ListedIn, ListedUpdated: m.ListedUpdated, Pending: m.Pending,
+	}
+	return newDocPut(f, m.Run, recJSON, blob, m.Size)
+}
+
+// openJournal opens a writer's journal and stores again the documents
+// of a group that a killed process did not commit. It runs before
+// anything else writes to the archive.
+func (db *DB) openJournal() error {
+	f, err := os.OpenFile(journalPath(db.path), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open the group journal: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxJournal))
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("read the group journal %s: %w", f.Name(), err)
+	}
+	db.group.j = &journal{f: f}
+	epoch, recs := readJournal(data)
+	data = nil
+	if epoch == 0 || len(recs) == 0 {
+		return nil
+	}
+	var committed uint64
+	if err := db.view(func(tx *bolt.Tx) error {
+		committed = getU64(tx.Bucket(bMeta), kGroupEpoch)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if epoch != committed+1 {
+		return nil // committed: nothing to do
+	}
+	// Store them the way they were stored, in a group that journals
+	// them again (the same bytes at the same places, so that a crash
+	// during the replay leaves the journal whole).
+	db.group.replaying = true
+	defer func() { db.group.replaying = false }()
+	for _, r := range recs {
+		p, err := db.decodeJournalRecord(r)
+		if err != nil {
+			return fmt.Errorf("the group journal %s: %w (move it away to open the archive without it; its documents are fetched again)", f.Name(), err)
+		}
+		var outcome Outcome
+		var packFull bool
+		if err := db.updateDoc(func(tx *bolt.Tx) error {
+			var err error
+			outcome, packFull, err = db.putTx(tx, p)
+			return err
+		}, p); err != nil {
+			return fmt.Errorf("store again %s/%d from the group journal: %w", p.f.Record.Lang, p.f.Record.ID, err)
+		}
+		if err := db.afterPut(p.f.Record.Lang, outcome, packFull); err != nil {
+			return err
+		}
+	}
+	if err := db.Flush(); err != nil {
+		return err
+	}
+	db.log().Info("stored again the documents a killed run had stored but not committed", "db", db.path, "documents", len(recs))
+	return nil
+}
+
+// closeJournal closes the journal; removeJournal also removes it (the
+// archive is closed, every group committed).
+func (db *DB) closeJournal(remove bool) error {
+	j := db.group.j
+	if j == nil {
+		return nil
+	}
+	db.group.j = nil
+	err := j.f.Close()
+	if remove {
+		if rerr := os.Remove(j.f.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+	}
+	return err
+}
