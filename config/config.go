@@ -40,6 +40,10 @@ type Config struct {
 	MaxAttempts    int      `yaml:"max_attempts"`
 	DriftThreshold float64  `yaml:"drift_threshold"`
 	DriftMin       int      `yaml:"drift_min"`
+	// GroupCommit is how long documents stored in quick succession may
+	// share one commit (0 = each document is committed and synced on its
+	// own); see store.Options.GroupCommit.
+	GroupCommit Duration `yaml:"group_commit"`
 
 	Proxy              string   `yaml:"proxy"`
 	CAFile             string   `yaml:"ca_file"`
@@ -135,6 +139,7 @@ func Default() *Config {
 		MaxAttempts:    0,
 		DriftThreshold: 0.5,
 		DriftMin:       10,
+		GroupCommit:    Duration(time.Second),
 		Sites: []Site{
 			{Lang: "en", BaseURL: DefaultBaseEN, Sections: []string{"news", "transcripts"}},
 			{Lang: "ru", BaseURL: DefaultBaseRU, Sections: []string{"news", "transcripts"}},
@@ -244,6 +249,10 @@ func (c *Config) Validate() error {
 		}
 	}
 	nonNeg("delay", c.Delay)
+	nonNeg("group_commit", c.GroupCommit)
+	if c.GroupCommit > Duration(time.Minute) {
+		bad("group_commit", "must be at most 1m: a crash loses the documents of the last group, which are fetched again (got %s)", c.GroupCommit)
+	}
 	if c.Jitter.Share < 0 || c.Jitter.Share > 1 {
 		bad("jitter", "must be a share of the delay between 0 and 1 such as 0.5 or 50%% (got %v); an absolute cap is written as a duration such as 5s", c.Jitter.Share)
 	}

@@ -279,8 +279,16 @@ func roundSeconds(d time.Duration) float64 {
 
 // openDB opens the archive for writing (creating it) or reading.
 func (c *common) openDB(readOnly bool) (*store.DB, error) {
-	db, err := c.openDBWith(store.Options{ReadOnly: readOnly})
-	if err == nil && !readOnly {
+	if readOnly {
+		return c.openDBWith(store.Options{ReadOnly: true})
+	}
+	return c.openWriter(store.Options{})
+}
+
+// openWriter opens the archive for writing with options o.
+func (c *common) openWriter(o store.Options) (*store.DB, error) {
+	db, err := c.openDBWith(o)
+	if err == nil {
 		// A writer (crawl, backfill, reparse) refuses a damaged archive
 		// before its first request: `repair` sets it right.
 		if err = db.CheckEntries(); err != nil {

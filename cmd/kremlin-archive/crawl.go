@@ -111,7 +111,9 @@ func runCrawl(ctx context.Context, c *common, o crawlOptions) error {
 	if err != nil {
 		return err
 	}
-	db, err := c.openDB(false)
+	// Documents fetched in quick succession (a fast mirror, a replay)
+	// share a commit: see group_commit.
+	db, err := c.openWriter(store.Options{GroupCommit: time.Duration(c.cfg.GroupCommit)})
 	if err != nil {
 		return err // exit 6 when another run holds the archive: no metrics, nothing recorded
 	}
