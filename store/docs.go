@@ -274,7 +274,7 @@ func (db *DB) putTx(tx *bolt.Tx, p *docPut) (outcome Outcome, packFull bool, err
 		op, ok := getOpenPack(tx, rec.Lang)
 		packFull = ok && db.packFull(op)
 	}
-	if err := putDoc(tx, d); err != nil {
+	if err := putDocFill(tx, d, db.grouping()); err != nil {
 		return 0, false, err
 	}
 	if f.Pending != nil {
@@ -527,13 +527,17 @@ func getDoc(tx *bolt.Tx, lang string, id int64) (*Doc, bool, error) {
 }
 
 // putDoc stores the bookkeeping of a document.
-func putDoc(tx *bolt.Tx, d *Doc) error {
+func putDoc(tx *bolt.Tx, d *Doc) error { return putDocFill(tx, d, false) }
+
+// putDocFill is putDoc in a transaction that may hold many documents
+// (grouped: see fillFor).
+func putDocFill(tx *bolt.Tx, d *Doc, grouped bool) error {
 	if d.schema1 {
 		return fmt.Errorf("%w: %s/%d is still in the schema-1 layout", ErrCorrupt, d.Lang, d.ID)
 	}
 	b := tx.Bucket(bDocs)
 	key := docKey(d.Lang, d.ID)
-	b.FillPercent = fillFor(b, key)
+	b.FillPercent = fillFor(b, key, grouped)
 	return b.Put(key, encodeDoc(d))
 }
 
@@ -544,7 +548,15 @@ func putDoc(tx *bolt.Tx, d *Doc) error {
 // behind for good. Prepending, the split leaves the old keys' page full;
 // appending (a crawl's new documents), it fills the page before starting
 // the next; in between, and for updates, the default.
-func fillFor(b *bolt.Bucket, key []byte) float64 {
+//
+// A group commit (grouped) prepends up to a listing page's documents at
+// once, and bbolt splits a node front to back, every page but the last
+// filled to the same share: a tenth would cut the group's keys into
+// pages holding a tenth of a page each, full pages leave a partly filled
+// page behind each group. Groups of 1 to 20 documents of both languages
+// (a backfill's) fill the pages best with the default share: 68% against
+// 54% (a tenth) and 50% (full), on 10,000 documents.
+func fillFor(b *bolt.Bucket, key []byte, grouped bool) float64 {
 	c := b.Cursor()
 	next, _ := c.Seek(key)
 	switch {
@@ -554,6 +566,9 @@ func fillFor(b *bolt.Bucket, key []byte) float64 {
 		return 1
 	}
 	if prev, _ := c.Prev(); prev == nil || !bytes.Equal(prev[:2], key[:2]) {
+		if grouped {
+			return bolt.DefaultFillPercent
+		}
 		return 0.1
 	}
 	return bolt.DefaultFillPercent
