@@ -9,8 +9,10 @@ package store
 // the frontier are in the same transaction. A group only delays the
 // commit, so the archive after a crash is the archive as it was after
 // some earlier commit, and every earlier state is a consistent one (the
-// crash test's claim, which holds for any prefix of the writes). What a
-// crash costs is the last group's documents: they are still in the
+// crash test's claim, which holds for any prefix of the writes). The
+// last group's documents are written to the group journal as they are
+// stored (journal.go): after a SIGKILL the next writer stores them
+// again; after a power loss that lost them too, they are still in the
 // frontier, and the next run fetches them again.
 //
 // A group is committed when it is Options.GroupCommit old (a background
@@ -36,8 +38,8 @@ import (
 )
 
 const (
-	groupDocs  = 64
-	groupBytes = 1 << 20 // compressed bytes of the group's documents
+	groupDocs  = 32
+	groupBytes = 256 << 10 // compressed bytes of the group's documents
 )
 
 var errJournal = errors.New("write the group journal")
