@@ -69,10 +69,10 @@ func (db *DB) grouping() bool {
 
 // window is how long a group may stay open.
 func (db *DB) window() time.Duration {
-	if db.opts.GroupCommit > 0 {
+	if db.opts.GroupCommit > 0 && !db.group.replaying {
 		return db.opts.GroupCommit
 	}
-	return time.Hour // a replay: bounded by groupDocs and groupBytes
+	return time.Hour // a replay: one group, as the journal held
 }
 
 // updateDoc runs fn, the transaction that stores p, in the pending
@@ -186,11 +186,11 @@ func (g *group) takeErr() error {
 	return err
 }
 
-// flushGroup commits the pending group; the caller holds h.mu (RLock or
-// Lock). A commit error of the flusher's, not yet returned, comes back
-// here.
+// flushGroup commits the pending group, if any; the caller holds h.mu
+// (RLock or Lock). A commit error of the flusher's, not yet returned,
+// comes back here.
 func (db *DB) flushGroup() error {
-	if !db.grouping() {
+	if db.opts.ReadOnly {
 		return nil
 	}
 	g := &db.group

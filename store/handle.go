@@ -387,6 +387,13 @@ func (db *DB) closeFile() error {
 		return nil
 	}
 	gerr := db.flushGroup()
+	if gerr != nil {
+		// For the writer's next operation, when the file was closed
+		// for readers: its documents were not committed.
+		db.group.mu.Lock()
+		db.group.err = gerr
+		db.group.mu.Unlock()
+	}
 	err := errors.Join(gerr, h.bolt.Close())
 	h.bolt = nil
 	if h.readerLocked {
@@ -450,16 +457,15 @@ func (db *DB) shutdown() error {
 		return nil
 	}
 	h.closed = true
-	defer func() {
-		// Every group is committed: the journal has nothing to give.
-		if jerr := db.closeJournal(db.group.tx == nil); jerr != nil {
-			db.log().Warn("closing the group journal", "err", jerr)
-		}
-	}()
 	if n := h.releases.Load(); n > 0 {
 		db.log().Info("the archive file was shared with readers", "db", db.path, "releases", n, "waited_seconds", time.Duration(h.waited.Load()).Seconds())
 	}
 	err := db.closeFile()
+	// Every group committed, the journal has nothing to give: it goes,
+	// before the run lock does.
+	if jerr := db.closeJournal(err == nil); jerr != nil {
+		db.log().Warn("closing the group journal", "err", jerr)
+	}
 	db.mapMeter.mu.Lock()
 	db.mapMeter.close()
 	db.mapMeter.mu.Unlock()

@@ -14,13 +14,15 @@ package store
 //
 // The journal belongs to one group: its header names the group's epoch,
 // a number the archive's meta bucket advances in every group's
-// transaction. A journal whose epoch is not the committed epoch + 1 was
-// committed (or is older): it is ignored. Records are checksummed and
-// carry the epoch, so that a torn write or an older group's records
-// beyond the current group's end stop the replay.
+// transaction, and a random tag of the group's own. A journal whose
+// epoch is not the committed epoch + 1 was committed (or is older): it
+// is ignored. Records are checksummed and carry the tag, so that a torn
+// write, or the records of another group left beyond this one's end (a
+// longer group before it, or one rolled back that had the same epoch),
+// stop the replay.
 //
-//	header: "KAJRNL1\n" | epoch u64 | crc32c(magic|epoch) u32
-//	record: len u32 | crc32c(epoch|payload) u32 | epoch u64 | payload
+//	header: "KAJRNL1\n" | epoch u64 | tag u64 | crc32c(magic|epoch|tag) u32
+//	record: len u32 | crc32c(tag|payload) u32 | tag u64 | payload
 //	payload: meta length u32 | meta (JSON) | staged entry
 
 import (
@@ -31,6 +33,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -45,7 +48,7 @@ var (
 )
 
 const (
-	journalHeaderLen = 8 + 8 + 4
+	journalHeaderLen = 8 + 8 + 8 + 4
 	journalRecHead   = 4 + 4 + 8
 	// maxJournal bounds what a replay reads (a group holds at most
 	// groupBytes of staged entries, and a few rare large pages).
@@ -69,32 +72,37 @@ type journalMeta struct {
 }
 
 type journal struct {
-	f     *os.File
-	epoch uint64 // of the group written (0: none yet)
-	off   int64
-	buf   []byte
+	f   *os.File
+	tag uint64 // of the group written
+	off int64
+	buf []byte
+	// keep: a replay failed; the journal stays for the next writer.
+	keep bool
 }
 
 // begin starts the journal of the group of epoch.
 func (j *journal) begin(epoch uint64) error {
+	tag := rand.Uint64() | 1
 	h := make([]byte, 0, journalHeaderLen)
 	h = append(h, journalMagic...)
 	h = binary.BigEndian.AppendUint64(h, epoch)
+	h = binary.BigEndian.AppendUint64(h, tag)
 	h = binary.BigEndian.AppendUint32(h, crc32.Checksum(h, journalCRC))
 	if _, err := j.f.WriteAt(h, 0); err != nil {
-		j.epoch = 0
+		j.tag = 0
 		return err
 	}
-	j.epoch, j.off = epoch, journalHeaderLen
+	j.tag, j.off = tag, journalHeaderLen
 	return nil
 }
 
 // invalidate makes the journal hold no group (its group was rolled
-// back, or its commit failed: the epoch will be used again).
+// back, or its commit failed). The tags already keep its records from
+// passing for the next group's, which has the same epoch.
 func (j *journal) invalidate() {
 	if j != nil && j.f != nil {
 		j.f.WriteAt(make([]byte, journalHeaderLen), 0)
-		j.epoch = 0
+		j.tag = 0
 	}
 }
 
@@ -108,9 +116,9 @@ func (j *journal) append(p *docPut) error {
 	}
 	n := 8 + 4 + len(meta) + len(p.blob)
 	b := j.buf[:0]
-	b = binary.BigEndian.AppendUint32(b, uint32(n)) // epoch and payload
+	b = binary.BigEndian.AppendUint32(b, uint32(n)) // tag and payload
 	b = binary.BigEndian.AppendUint32(b, 0)         // the CRC, below
-	b = binary.BigEndian.AppendUint64(b, j.epoch)
+	b = binary.BigEndian.AppendUint64(b, j.tag)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(meta)))
 	b = append(b, meta...)
 	b = append(b, p.blob...)
@@ -126,20 +134,21 @@ func (j *journal) append(p *docPut) error {
 }
 
 // readJournal returns the epoch of the journal in data and the records
-// of that epoch, up to the first that is torn or of another group.
+// of its group, up to the first that is torn or of another group.
 func readJournal(data []byte) (epoch uint64, recs [][]byte) {
 	if len(data) < journalHeaderLen || !bytes.Equal(data[:8], journalMagic) ||
-		crc32.Checksum(data[:16], journalCRC) != binary.BigEndian.Uint32(data[16:20]) {
+		crc32.Checksum(data[:24], journalCRC) != binary.BigEndian.Uint32(data[24:28]) {
 		return 0, nil
 	}
 	epoch = binary.BigEndian.Uint64(data[8:16])
+	tag := binary.BigEndian.Uint64(data[16:24])
 	for rest := data[journalHeaderLen:]; len(rest) >= journalRecHead; {
 		n := int(binary.BigEndian.Uint32(rest))
 		if n < 8 || len(rest) < 8+n {
 			break
 		}
 		body := rest[8 : 8+n]
-		if crc32.Checksum(body, journalCRC) != binary.BigEndian.Uint32(rest[4:]) || binary.BigEndian.Uint64(body) != epoch {
+		if crc32.Checksum(body, journalCRC) != binary.BigEndian.Uint32(rest[4:]) || binary.BigEndian.Uint64(body) != tag {
 			break
 		}
 		recs = append(recs, body[8:])
@@ -196,7 +205,6 @@ func (db *DB) openJournal() error {
 	}
 	db.group.j = &journal{f: f}
 	epoch, recs := readJournal(data)
-	data = nil
 	if epoch == 0 || len(recs) == 0 {
 		return nil
 	}
@@ -210,38 +218,63 @@ func (db *DB) openJournal() error {
 	if epoch != committed+1 {
 		return nil // committed: nothing to do
 	}
-	// Store them the way they were stored, in a group that journals
-	// them again (the same bytes at the same places, so that a crash
-	// during the replay leaves the journal whole).
-	db.group.replaying = true
-	defer func() { db.group.replaying = false }()
-	for _, r := range recs {
-		p, err := db.decodeJournalRecord(r)
-		if err != nil {
+	// Store them the way they were stored, in one group that journals
+	// them again (the same records, with the group's new tag), so that
+	// a crash during the replay leaves the journal whole; the seals and
+	// dictionaries (which read, and so commit) come after.
+	// A replay that fails is rolled back whole, and the journal is put
+	// back as it was, for another try.
+	puts := make([]*docPut, len(recs))
+	for i, r := range recs {
+		if puts[i], err = db.decodeJournalRecord(r); err != nil {
+			db.group.j.keep = true
 			return fmt.Errorf("the group journal %s: %w (move it away to open the archive without it; its documents are fetched again)", f.Name(), err)
 		}
-		var outcome Outcome
-		var packFull bool
+	}
+	fail := func(err error) error {
+		g := &db.group
+		g.mu.Lock()
+		g.rollback()
+		g.j.keep = true
+		if _, werr := g.j.f.WriteAt(data, 0); werr != nil {
+			err = errors.Join(err, fmt.Errorf("put the group journal back: %w", werr))
+		}
+		g.mu.Unlock()
+		return err
+	}
+	db.group.replaying = true
+	defer func() { db.group.replaying = false }()
+	stored := map[string]bool{} // languages with a new version
+	for _, p := range puts {
 		if err := db.updateDoc(func(tx *bolt.Tx) error {
-			var err error
-			outcome, packFull, err = db.putTx(tx, p)
+			outcome, _, err := db.putTx(tx, p)
+			if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+				stored[p.f.Record.Lang] = true
+			}
 			return err
 		}, p); err != nil {
-			return fmt.Errorf("store again %s/%d from the group journal: %w", p.f.Record.Lang, p.f.Record.ID, err)
-		}
-		if err := db.afterPut(p.f.Record.Lang, outcome, packFull); err != nil {
-			return err
+			return fail(fmt.Errorf("store again %s/%d from the group journal %s: %w", p.f.Record.Lang, p.f.Record.ID, f.Name(), err))
 		}
 	}
 	if err := db.Flush(); err != nil {
-		return err
+		return fail(err)
+	}
+	for _, lang := range []string{"en", "ru"} {
+		if stored[lang] {
+			if err := db.sealFull(lang); err != nil {
+				return fmt.Errorf("seal a pack of %s pages: %w", lang, err)
+			}
+			if err := db.maybeTrainDict(lang); err != nil {
+				return fmt.Errorf("train compression dictionary: %w", err)
+			}
+		}
 	}
 	db.log().Info("stored again the documents a killed run had stored but not committed", "db", db.path, "documents", len(recs))
 	return nil
 }
 
-// closeJournal closes the journal; removeJournal also removes it (the
-// archive is closed, every group committed).
+// closeJournal closes the journal and, with remove, removes it (the
+// archive is closed, every group committed), unless a replay failed.
 func (db *DB) closeJournal(remove bool) error {
 	j := db.group.j
 	if j == nil {
@@ -249,7 +282,7 @@ func (db *DB) closeJournal(remove bool) error {
 	}
 	db.group.j = nil
 	err := j.f.Close()
-	if remove {
+	if remove && !j.keep {
 		if rerr := os.Remove(j.f.Name()); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
 			err = errors.Join(err, rerr)
 		}

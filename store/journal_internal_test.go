@@ -1,0 +1,153 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kremlin-archive/kremlin-archive/store/record"
+)
+
+func journalDoc(t *testing.T, db *DB, id int64) *docPut {
+	t.Helper()
+	at := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
+	u := fmt.Sprint("http://en.kremlin.ru/events/president/news/", id)
+	f := &Fetched{
+		Raw: &Raw{URL: u, FetchedAt: at, Status: 200, Header: http.Header{"Content-Type": {"text/html"}},
+			Body: []byte(strings.Repeat(fmt.Sprintf("<p>document %d</p>", id), 50))},
+		Record: &record.Record{ID: id, Lang: "en", URL: u, Title: fmt.Sprint("Document ", id), FetchedAt: at.Format(time.RFC3339)},
+	}
+	p, err := db.preparePut(f, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// Records of another group left in the file beyond the current group's
+// (a longer group before it, or a rolled-back one with the same epoch)
+// never pass for the current group's.
+func TestJournal_OtherGroupsRecords(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "j.db"), &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	f, err := os.CreateTemp(t.TempDir(), "journal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	j := &journal{f: f}
+	read := func() (uint64, int) {
+		data, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, recs := readJournal(data)
+		return e, len(recs)
+	}
+	if err := j.begin(7); err != nil {
+		t.Fatal(err)
+	}
+	for id := int64(1); id <= 4; id++ {
+		if err := j.append(journalDoc(t, db, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if e, n := read(); e != 7 || n != 4 {
+		t.Fatalf("first group: epoch %d, %d records", e, n)
+	}
+	// The same epoch again (the first group was rolled back), records
+	// of the very same sizes: the old ones beyond do not pass.
+	j.invalidate()
+	if e, n := read(); e != 0 || n != 0 {
+		t.Fatalf("invalidated: epoch %d, %d records", e, n)
+	}
+	if err := j.begin(7); err != nil {
+		t.Fatal(err)
+	}
+	if e, n := read(); e != 7 || n != 0 {
+		t.Fatalf("new group before its first record: epoch %d, %d records", e, n)
+	}
+	if err := j.append(journalDoc(t, db, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if e, n := read(); e != 7 || n != 1 {
+		t.Fatalf("new group of one record over the old group's four: epoch %d, %d records", e, n)
+	}
+}
+
+// A journal whose records cannot be stored again stops Open with an
+// error that names it (and says what to do), promptly, and is kept.
+func TestJournal_ReplayFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	db, err := Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(journalPath(path) + ".tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &journal{f: f}
+	if err := j.begin(1); err != nil { // the archive's committed epoch is 0
+		t.Fatal(err)
+	}
+	p := journalDoc(t, db, 1)
+	if err := j.append(p); err != nil {
+		t.Fatal(err)
+	}
+	bad := journalDoc(t, db, 2)
+	bad.blob = []byte("not a staged entry")
+	if err := j.append(bad); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db.Close()
+	if err := os.Rename(journalPath(path)+".tmp", journalPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	for _, group := range []time.Duration{0, time.Second} {
+		done := make(chan error, 1)
+		go func() {
+			db, err := Open(path, &Options{NoSync: true, GroupCommit: group})
+			if err == nil {
+				db.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "group journal") || !strings.Contains(err.Error(), "move it away") {
+				t.Errorf("GroupCommit %v: Open = %v, want the journal's error", group, err)
+			}
+			if !errors.Is(err, ErrCorrupt) {
+				t.Errorf("GroupCommit %v: %v is not ErrCorrupt", group, err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatalf("GroupCommit %v: Open hangs on a journal it cannot replay", group)
+		}
+		if _, err := os.Stat(journalPath(path)); err != nil {
+			t.Fatalf("GroupCommit %v: the journal is gone after a failed replay: %v", group, err)
+		}
+	}
+	// Moved away, the archive opens, without the journal's first
+	// document either (the replay was rolled back as a whole).
+	if err := os.Rename(journalPath(path), journalPath(path)+".bad"); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if d, err := db.Doc("en", 1); err != nil || d != nil {
+		t.Errorf("doc 1 after a rolled-back replay: %+v %v", d, err)
+	}
+}
