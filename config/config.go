@@ -251,7 +251,7 @@ func (c *Config) Validate() error {
 	nonNeg("delay", c.Delay)
 	nonNeg("group_commit", c.GroupCommit)
 	if c.GroupCommit > Duration(time.Minute) {
-		bad("group_commit", "must be at most 1m: a crash loses the documents of the last group, which are fetched again (got %s)", c.GroupCommit)
+		bad("group_commit", "must be at most 1m: a power loss may lose the documents of the last group, which are then fetched again (got %s)", c.GroupCommit)
 	}
 	if c.Jitter.Share < 0 || c.Jitter.Share > 1 {
 		bad("jitter", "must be a share of the delay between 0 and 1 such as 0.5 or 50%% (got %v); an absolute cap is written as a duration such as 5s", c.Jitter.Share)

@@ -208,6 +208,9 @@ func (db *DB) openJournal() error {
 	if epoch == 0 || len(recs) == 0 {
 		return nil
 	}
+	// Whatever stops Open from here on, the journal stays, until its
+	// documents are stored (or known to be).
+	db.group.j.keep = true
 	var committed uint64
 	if err := db.view(func(tx *bolt.Tx) error {
 		committed = getU64(tx.Bucket(bMeta), kGroupEpoch)
@@ -216,6 +219,7 @@ func (db *DB) openJournal() error {
 		return err
 	}
 	if epoch != committed+1 {
+		db.group.j.keep = false
 		return nil // committed: nothing to do
 	}
 	// Store them the way they were stored, in one group that journals
@@ -227,7 +231,6 @@ func (db *DB) openJournal() error {
 	puts := make([]*docPut, len(recs))
 	for i, r := range recs {
 		if puts[i], err = db.decodeJournalRecord(r); err != nil {
-			db.group.j.keep = true
 			return fmt.Errorf("the group journal %s: %w (move it away to open the archive without it; its documents are fetched again)", f.Name(), err)
 		}
 	}
@@ -235,7 +238,6 @@ func (db *DB) openJournal() error {
 		g := &db.group
 		g.mu.Lock()
 		g.rollback()
-		g.j.keep = true
 		if _, werr := g.j.f.WriteAt(data, 0); werr != nil {
 			err = errors.Join(err, fmt.Errorf("put the group journal back: %w", werr))
 		}
@@ -259,6 +261,7 @@ func (db *DB) openJournal() error {
 	if err := db.Flush(); err != nil {
 		return fail(err)
 	}
+	db.group.j.keep = false
 	for _, lang := range []string{"en", "ru"} {
 		if stored[lang] {
 			if err := db.sealFull(lang); err != nil {

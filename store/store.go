@@ -104,9 +104,10 @@ type Options struct {
 	// one document from.
 	PackBytes int
 	// GroupCommit (writers) lets the documents PutDocument stores share
-	// a transaction for up to this long (see group.go): a crash then
-	// loses the documents of the last group, which stay in the frontier
-	// and are fetched again. Zero commits each document on its own.
+	// a transaction for up to this long (see group.go). A killed process
+	// loses none of them (the group journal, journal.go); a power loss
+	// may lose the last group, whose documents stay in the frontier and
+	// are fetched again. Zero commits each document on its own.
 	GroupCommit time.Duration
 	// NoSync skips fsync on commit (tests and benchmarks only).
 	NoSync bool
