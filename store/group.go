@@ -186,9 +186,11 @@ func (g *group) takeErr() error {
 	return err
 }
 
-// flushGroup commits the pending group, if any; the caller holds h.mu
-// (RLock or Lock). A commit error of the flusher's, not yet returned,
-// comes back here.
+// flush commits the pending group, if any (under g.mu). A commit error
+// of the flusher's, not yet returned, comes back here.
+func (g *group) flush() error { return errors.Join(g.takeErr(), g.commit()) }
+
+// flushGroup is flush for a caller that holds h.mu (RLock or Lock).
 func (db *DB) flushGroup() error {
 	if db.opts.ReadOnly {
 		return nil
@@ -196,7 +198,7 @@ func (db *DB) flushGroup() error {
 	g := &db.group
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return errors.Join(g.takeErr(), g.commit())
+	return g.flush()
 }
 
 // Flush commits the documents stored and not yet committed (with

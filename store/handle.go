@@ -148,12 +148,12 @@ func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	}
 	defer db.release()
 	if db.grouping() {
-		// Commit the pending group first, and keep a new one from
-		// starting until this transaction is done.
+		// Commit the pending group first (group.go), and keep a new one
+		// from starting until this transaction is done.
 		g := &db.group
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		if err := errors.Join(g.takeErr(), g.commit()); err != nil {
+		if err := g.flush(); err != nil {
 			return err
 		}
 	}
