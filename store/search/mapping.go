@@ -75,13 +75,19 @@ type bigrams struct{ common map[string]bool }
 
 const maxBigramGap = 8
 
+// pair says whether terms a and b, dist positions apart, make a pair:
+// the one rule of the index (Filter) and of phrase queries (clauseQuery).
+func (f bigrams) pair(a, b []byte, dist int) bool {
+	return dist <= maxBigramGap && f.common[string(b)] && f.common[string(a)]
+}
+
 func (f bigrams) Filter(in analysis.TokenStream) analysis.TokenStream {
 	var out analysis.TokenStream
 	var block []analysis.Token
 	for i := 1; i < len(in); i++ {
 		a, b := in[i-1], in[i]
 		dist := b.Position - a.Position
-		if dist > maxBigramGap || !f.common[string(b.Term)] || !f.common[string(a.Term)] {
+		if !f.pair(a.Term, b.Term, dist) {
 			continue
 		}
 		if len(block) == cap(block) {

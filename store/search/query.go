@@ -103,8 +103,9 @@ func clauseQuery(a analysed, common map[string]bool) query.Query {
 	}
 	var pairs []string
 	for i := 1; i < len(a.terms); i++ {
-		if d := a.pos[i] - a.pos[i-1]; d <= maxBigramGap && common[a.terms[i-1]] && common[a.terms[i]] {
-			pairs = append(pairs, string(appendBigram(nil, []byte(a.terms[i-1]), []byte(a.terms[i]), d)))
+		x, y, d := []byte(a.terms[i-1]), []byte(a.terms[i]), a.pos[i]-a.pos[i-1]
+		if (bigrams{common}).pair(x, y, d) {
+			pairs = append(pairs, string(appendBigram(nil, x, y, d)))
 		}
 	}
 	if len(a.terms) == 2 && len(pairs) == 1 {
