@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 )
 
 // Benchmarks (numbers in the package report):
@@ -88,7 +90,7 @@ const tooltipHTML = `<span class="read__tooltip tooltip_person hidden masha-igno
 // BenchmarkParseDocumentSample55882 parses the real 220 KB Valdai page
 // when the samples folder is present.
 func BenchmarkParseDocumentSample55882(b *testing.B) {
-	root := samplesRoot(b)
+	root := samples.Root(b)
 	body, err := os.ReadFile(filepath.Join(root, "events", "president", "news", "55882.html"))
 	if err != nil {
 		b.Skip(err)
@@ -111,7 +113,7 @@ func BenchmarkParseListing(b *testing.B) {
 // BenchmarkParseDocumentSamplesAll parses each real sample event page once
 // per iteration (17 pages, 28–220 KB) when the samples folder is present.
 func BenchmarkParseDocumentSamplesAll(b *testing.B) {
-	root := samplesRoot(b)
+	root := samples.Root(b)
 	files, _ := filepath.Glob(filepath.Join(root, "events", "president", "news", "*.html"))
 	type page struct {
 		body []byte

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 )
 
 // samplesDigestFile holds, for every real sample page, the SHA-256 of
@@ -25,7 +27,7 @@ const samplesDigestFile = "samples.sha256"
 // `go test ./crawler/kremlin -run SamplesParseUnchanged -update` only for
 // an intended change of the parser's output (with a ParserVersion bump).
 func TestSamplesParseUnchanged(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	var rels []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
 )
 
@@ -12,7 +13,7 @@ import (
 // of ../shared/site/samples (skipped when absent) and logs the resolution
 // rates.
 func TestSamplesSpeakerKeys(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	files, err := filepath.Glob(filepath.Join(root, "events", "president", "news", "*.html"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no sample pages: %v", err)

@@ -2,23 +2,20 @@ package kremlin
 
 import (
 	"errors"
-	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 )
 
 // The real pages of /work/shared/site/samples (a 2020 wget mirror of
 // en.kremlin.ru) are not part of the project. These tests run when the
 // folder is found (KREMLIN_SAMPLES, or ../../../shared/site/samples from
 // this package) and are skipped otherwise.
-
-// samplesRoot returns the directory holding events/president/news/… or
-// skips the test.
-func samplesRoot(t testing.TB) string { t.Helper(); return samples.Root(t) }
 
 // sample reads a sample file and returns its body and the URL it was
 // fetched from ("http://en.kremlin.ru/<path without .html>").
@@ -71,7 +68,7 @@ func equalAny(a, b any) bool {
 }
 
 func TestSamplesDocuments(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	const news = "events/president/news/"
 
 	t.Run("63953 plain news", func(t *testing.T) {
@@ -263,7 +260,7 @@ var tooltipTitleRE = regexp.MustCompile(`tooltip_title tooltip_link" data-href="
 // hover-card names ("Lukashenko Alexander") appear in no text and no speaker, and
 // every document parses without warnings.
 func TestSamplesNoTooltipLeak(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	files, _ := filepath.Glob(filepath.Join(root, "events", "president", "news", "*.html"))
 	for _, f := range files {
 		rel, _ := filepath.Rel(root, f)
@@ -285,7 +282,7 @@ func TestSamplesNoTooltipLeak(t *testing.T) {
 }
 
 func TestSamplesNotDocuments(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	const news = "events/president/news/"
 	for _, c := range []struct {
 		rel  string
@@ -321,7 +318,7 @@ func TestSamplesNotDocuments(t *testing.T) {
 }
 
 func TestSamplesListings(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	const news = "events/president/news/"
 	parse := func(rel string) *Listing {
 		t.Helper()

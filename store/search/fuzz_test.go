@@ -9,11 +9,11 @@ import (
 
 func analyzerForTest(t testing.TB, lang string) *highlighter {
 	t.Helper()
-	m, err := newMapping(lang, typeDoc, nil)
+	an, err := langAnalyzer(lang)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &highlighter{an: m.AnalyzerNamed(analyzerFor(lang))}
+	return &highlighter{an: an}
 }
 
 func TestParseQuery(t *testing.T) {
@@ -99,12 +99,12 @@ func FuzzBigrams(f *testing.F) {
 		if lang != "ru" {
 			lang = "en"
 		}
-		m, err := newMapping(lang, typeDoc, nil)
+		an, err := langAnalyzer(lang)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var terms []string
-		for _, tk := range m.AnalyzerNamed(analyzerFor(lang)).Analyze([]byte(text)) {
+		for _, tk := range an.Analyze([]byte(text)) {
 			terms = append(terms, string(tk.Term))
 		}
 		known := map[string]bool{}

@@ -3,7 +3,6 @@ package search_test
 import (
 	"context"
 	"fmt"
-	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"io/fs"
 	"maps"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 	"github.com/kremlin-archive/kremlin-archive/store"
 	"github.com/kremlin-archive/kremlin-archive/store/record"
 	"github.com/kremlin-archive/kremlin-archive/store/search"
@@ -28,10 +28,6 @@ import (
 // phrase search returns only turns of that speaker. The test runs when
 // the folder is found (KREMLIN_SAMPLES, or ../../../shared/site/samples
 // from this package) and is skipped otherwise.
-
-// samplesRoot returns the directory holding events/president/news/… or
-// skips the test.
-func samplesRoot(t testing.TB) string { t.Helper(); return samples.Root(t) }
 
 // docPage is the path of a document page in the mirror; listings
 // (page/N, by-date), the feed and a document's photos, videos and print
@@ -296,7 +292,7 @@ func phrasesOf(r *record.Record) []samplePhrase {
 // pages) and with every term common (each phrase is then looked up
 // through the pairs of its terms, see bigrams).
 func TestSamplesPhrases(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	docs := sampleDocs(t, root)
 	path := writeFetched(t, docs)
 
@@ -424,7 +420,7 @@ func TestSamplesPhrases(t *testing.T) {
 // finds the turn it was taken from and only turns of that speaker that
 // hold it.
 func TestSamplesSpeakerPhrases(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	docs := sampleDocs(t, root)
 	ix, _ := func() (*search.Index, string) {
 		path := writeFetched(t, docs)
