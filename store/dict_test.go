@@ -305,12 +305,8 @@ func TestDB_Dictionary_CompressionRatio_Synthetic(t *testing.T) {
 	}
 }
 
-// samplesRoot returns the directory holding events/president/news/… or
-// skips the test.
-func samplesRoot(t testing.TB) string { t.Helper(); return samples.Root(t) }
-
 func TestDB_Dictionary_CompressionRatio_RealPages(t *testing.T) {
-	root := samplesRoot(t)
+	root := samples.Root(t)
 	files, _ := filepath.Glob(filepath.Join(root, "events", "president", "news", "*.html"))
 	re := regexp.MustCompile(`^(\d+)\.html$`)
 	var pages []doc

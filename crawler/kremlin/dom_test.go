@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler/fakesite"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 )
 
 // sameTree returns "" when a and b are the same tree (node types, names,
@@ -224,7 +225,7 @@ func TestParseHTMLOnSitePages(t *testing.T) {
 			add(lang+path, body)
 		}
 	}
-	if root, ok := samplesDir(); ok {
+	if root, ok := samples.Find(); ok {
 		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err == nil && strings.HasSuffix(path, ".html") {
 				b, rerr := os.ReadFile(path)
@@ -241,21 +242,6 @@ func TestParseHTMLOnSitePages(t *testing.T) {
 			t.Errorf("%s: a page of the site's template was left to html.Parse", p.name)
 		}
 	}
-}
-
-// samplesDir is the samples folder when present (without skipping).
-func samplesDir() (string, bool) {
-	var cands []string
-	if env := os.Getenv("KREMLIN_SAMPLES"); env != "" {
-		cands = append(cands, env, filepath.Join(env, "en.kremlin.ru-2020-08"))
-	}
-	cands = append(cands, filepath.Join("..", "..", "..", "shared", "site", "samples", "en.kremlin.ru-2020-08"))
-	for _, c := range cands {
-		if st, err := os.Stat(filepath.Join(c, "events", "president", "news")); err == nil && st.IsDir() {
-			return c, true
-		}
-	}
-	return "", false
 }
 
 // TestParseKeepsNoPageString: records and listing items own their strings

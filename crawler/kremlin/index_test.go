@@ -14,6 +14,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/kremlin-archive/kremlin-archive/crawler/fakesite"
+	"github.com/kremlin-archive/kremlin-archive/crawler/kremlin/samples"
 )
 
 // checkIndex compares indexPage with goquery's Find on the same tree.
@@ -75,7 +76,7 @@ func TestPageIndexMatchesGoquery(t *testing.T) {
 		body, _ := site.Page(fmt.Sprintf("/events/president/%s/%d", d.Canonical(), d.ID))
 		checkIndex(t, fmt.Sprint("fake ", d.ID), body)
 	}
-	if root, ok := samplesDir(); ok {
+	if root, ok := samples.Find(); ok {
 		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err == nil && strings.HasSuffix(path, ".html") {
 				b, rerr := os.ReadFile(path)

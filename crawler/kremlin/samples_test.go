@@ -14,8 +14,8 @@ import (
 
 // The real pages of /work/shared/site/samples (a 2020 wget mirror of
 // en.kremlin.ru) are not part of the project. These tests run when the
-// folder is found (KREMLIN_SAMPLES, or ../../../shared/site/samples from
-// this package) and are skipped otherwise.
+// folder is found (KREMLIN_SAMPLES, or shared/site/samples above the
+// working directory: samples.Find) and are skipped otherwise.
 
 // sample reads a sample file and returns its body and the URL it was
 // fetched from ("http://en.kremlin.ru/<path without .html>").

@@ -26,8 +26,8 @@ import (
 // en.kremlin.ru, not part of the project): a phrase taken from a real
 // document finds that document in the top 3 hits, and a speaker-filtered
 // phrase search returns only turns of that speaker. The test runs when
-// the folder is found (KREMLIN_SAMPLES, or ../../../shared/site/samples
-// from this package) and is skipped otherwise.
+// the folder is found (KREMLIN_SAMPLES, or shared/site/samples above the
+// working directory: samples.Find) and is skipped otherwise.
 
 // docPage is the path of a document page in the mirror; listings
 // (page/N, by-date), the feed and a document's photos, videos and print

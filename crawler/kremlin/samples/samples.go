@@ -10,11 +10,20 @@ import (
 )
 
 // Root returns the mirror's directory (the one holding
-// events/president/news/…) or skips t. It looks in $KREMLIN_SAMPLES,
-// then in shared/site/samples beside every directory above the working
-// directory.
+// events/president/news/…) or skips t.
 func Root(t testing.TB) string {
 	t.Helper()
+	dir, ok := Find()
+	if !ok {
+		t.Skip("real sample pages not found (set KREMLIN_SAMPLES to the samples folder, e.g. /work/shared/site/samples); skipping")
+	}
+	return dir
+}
+
+// Find returns the mirror's directory and whether it was found. It looks
+// in $KREMLIN_SAMPLES, then in shared/site/samples beside every directory
+// above the working directory.
+func Find() (string, bool) {
 	const mirror = "en.kremlin.ru-2020-08"
 	var cands []string
 	if env := os.Getenv("KREMLIN_SAMPLES"); env != "" {
@@ -30,9 +39,8 @@ func Root(t testing.TB) string {
 	}
 	for _, c := range cands {
 		if st, err := os.Stat(filepath.Join(c, "events", "president", "news")); err == nil && st.IsDir() {
-			return c
+			return c, true
 		}
 	}
-	t.Skip("real sample pages not found (set KREMLIN_SAMPLES to the samples folder, e.g. /work/shared/site/samples); skipping")
-	return ""
+	return "", false
 }
