@@ -34,21 +34,11 @@ var arenas = sync.Pool{New: func() any { return new(arena) }}
 
 func newArena() *arena { return arenas.Get().(*arena) }
 
-// nodeBlock returns a block of zero nodes (ar may be nil: a new block).
-func (ar *arena) nodeBlock() []html.Node {
-	if ar == nil {
-		return make([]html.Node, nodeBlock)
-	}
-	return take(&ar.freeNodes, &ar.nodes, nodeBlock)
-}
+// nodeBlock returns a block of zero nodes.
+func (ar *arena) nodeBlock() []html.Node { return take(&ar.freeNodes, &ar.nodes, nodeBlock) }
 
-// attrBlock returns a block of zero attributes (ar may be nil).
-func (ar *arena) attrBlock() []html.Attribute {
-	if ar == nil {
-		return make([]html.Attribute, attrBlock)
-	}
-	return take(&ar.freeAttrs, &ar.attrs, attrBlock)
-}
+// attrBlock returns a block of zero attributes.
+func (ar *arena) attrBlock() []html.Attribute { return take(&ar.freeAttrs, &ar.attrs, attrBlock) }
 
 // take returns a free block (cleared when it was released) or a new one
 // of size, and records it as handed out.
@@ -68,6 +58,9 @@ func (ar *arena) release() {
 	if ar == nil {
 		return
 	}
+	if len(ar.freeNodes)+len(ar.nodes) > arenaKeep || len(ar.freeAttrs)+len(ar.attrs) > arenaKeep {
+		return // left to the collector
+	}
 	for _, b := range ar.nodes {
 		clear(b)
 	}
@@ -79,8 +72,5 @@ func (ar *arena) release() {
 	clear(ar.nodes)
 	clear(ar.attrs)
 	ar.nodes, ar.attrs = ar.nodes[:0], ar.attrs[:0]
-	if len(ar.freeNodes) > arenaKeep || len(ar.freeAttrs) > arenaKeep {
-		return // left to the collector
-	}
 	arenas.Put(ar)
 }

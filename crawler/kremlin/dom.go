@@ -88,15 +88,9 @@ type domBuilder struct {
 
 var errBail = struct{}{}
 
-// fastParse returns the tree, or nil when the page needs html.Parse. A
-// panic of its own (a bug) also falls back to html.Parse, unless strict
-// (tests) asks to see it.
-func fastParse(body []byte, strict bool) (doc *html.Node, page string) {
-	return fastParseIn(body, strict, nil)
-}
-
-// fastParseIn is fastParse taking its nodes and attributes from ar (nil:
-// newly allocated).
+// fastParseIn returns the tree, its nodes and attributes taken from ar,
+// or nil when the page needs html.Parse. A panic of its own (a bug) also
+// falls back to html.Parse, unless strict (tests) asks to see it.
 func fastParseIn(body []byte, strict bool, ar *arena) (doc *html.Node, page string) {
 	if bytes.IndexByte(body, 0) >= 0 || bytes.IndexByte(body, '\r') >= 0 {
 		return nil, "" // NUL and CR are rewritten by x/net/html; rare: leave them to it

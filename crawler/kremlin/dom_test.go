@@ -80,7 +80,7 @@ func nodeLabel(n *html.Node) string {
 func checkFast(t testing.TB, name string, body []byte) bool {
 	t.Helper()
 	ref, refErr := html.Parse(bytes.NewReader(body))
-	fast, _ := fastParse(body, true)
+	fast, _ := fastParseIn(body, true, new(arena))
 	if fast == nil {
 		return false
 	}
