@@ -189,14 +189,14 @@ func (db *DB) touch(tx *bolt.Tx, n int) {
 	if db.touched.Add(int64(n)) < writerCheck {
 		return
 	}
-	db.touched.Store(0)
+	counted := db.touched.Swap(0)
 	m := &db.mapMeter
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.resident()
 	if r < 0 {
 		// No measure: release every releaseWriter bytes counted.
-		if m.counted += writerCheck; m.counted >= releaseWriter {
+		if m.counted += counted; m.counted >= releaseWriter {
 			m.counted = 0
 			dropMapped(tx.DB().Info().Data, tx.Size())
 		}
