@@ -339,18 +339,7 @@ func TestSamplesPhrases(t *testing.T) {
 	} {
 		t.Run(cfg.name, func(t *testing.T) {
 			// an index of its own: the common terms are fixed when it is built
-			ix, err := search.Open(filepath.Join(t.TempDir(), "kremlin.db.index"), search.Options{CommonTerms: cfg.common})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ix.Close()
-			n, err := ix.Update(context.Background(), opener(path))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if n != len(docs) {
-				t.Fatalf("indexed %d documents, want %d", n, len(docs))
-			}
+			ix := indexArchive(t, path, filepath.Join(t.TempDir(), "kremlin.db.index"), search.Options{CommonTerms: cfg.common}, len(docs))
 			checked, skipped, loosely := 0, 0, 0
 			for _, p := range phrases {
 				if cfg.pairs && len(search.Bigrams("en", p.text, common)) == 0 {
@@ -422,18 +411,8 @@ func TestSamplesPhrases(t *testing.T) {
 func TestSamplesSpeakerPhrases(t *testing.T) {
 	root := samples.Root(t)
 	docs := sampleDocs(t, root)
-	ix, _ := func() (*search.Index, string) {
-		path := writeFetched(t, docs)
-		ix, err := search.Open(search.DefaultDir(path), search.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { ix.Close() })
-		if _, err := ix.Update(context.Background(), opener(path)); err != nil {
-			t.Fatal(err)
-		}
-		return ix, path
-	}()
+	path := writeFetched(t, docs)
+	ix := indexArchive(t, path, search.DefaultDir(path), search.Options{}, len(docs))
 
 	// every turn of the samples, analysed
 	type turnText struct {

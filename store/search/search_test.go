@@ -87,7 +87,14 @@ func build(t testing.TB, docs []Doc) (*search.Index, string) {
 func buildWith(t testing.TB, docs []Doc, o search.Options) (*search.Index, string) {
 	t.Helper()
 	path := writeFixture(t, docs)
-	ix, err := search.Open(search.DefaultDir(path), o)
+	return indexArchive(t, path, search.DefaultDir(path), o, len(docs)), path
+}
+
+// indexArchive builds an index in dir of the archive at path, which
+// holds want documents; the index is closed when the test ends.
+func indexArchive(t testing.TB, path, dir string, o search.Options, want int) *search.Index {
+	t.Helper()
+	ix, err := search.Open(dir, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,10 +103,10 @@ func buildWith(t testing.TB, docs []Doc, o search.Options) (*search.Index, strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != len(docs) {
-		t.Fatalf("indexed %d documents, want %d", n, len(docs))
+	if n != want {
+		t.Fatalf("indexed %d documents, want %d", n, want)
 	}
-	return ix, path
+	return ix
 }
 
 func keysOf(res *search.Result) []string {
