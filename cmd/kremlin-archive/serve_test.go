@@ -94,9 +94,10 @@ func searchTotal(t *testing.T, base, q string) int {
 }
 
 // waitBuilt waits until the index's first build (or rebuild) is complete
-// and recorded: a search that finds one language's document does not
-// mean the other language's batch of the same chunk is searchable yet.
-func waitBuilt(t *testing.T, base string) {
+// and recorded (a search that finds one language's document does not
+// mean the other language's batch of the same chunk is searchable yet),
+// then checks that q finds one document.
+func waitBuilt(t *testing.T, base, q string) {
 	t.Helper()
 	waitUntil(t, "the first build", func() bool {
 		resp, err := http.Get(base + "/api/status")
@@ -115,6 +116,9 @@ func waitBuilt(t *testing.T, base string) {
 		}
 		return st.Index.Complete && !st.Building
 	})
+	if n := searchTotal(t, base, q); n != 1 {
+		t.Fatalf("after the first build: %d hits for %s", n, q)
+	}
 }
 
 // waitUntil polls cond until it holds (bounded: the updater runs every 50 ms).
@@ -142,10 +146,7 @@ var serveDocs = []searchtest.Doc{
 func TestServe_FindsNewDocuments(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kremlin.db")
 	base, stop := serveArchive(t, path, serveOptions{}, serveDocs...)
-	waitBuilt(t, base)
-	if n := searchTotal(t, base, "harvest"); n != 1 {
-		t.Fatalf("after the first build: %d hits for harvest", n)
-	}
+	waitBuilt(t, base, "harvest")
 	if n := searchTotal(t, base, "урожаи"); n != 1 {
 		t.Errorf("Russian morphology: %d hits for урожаи", n)
 	}
@@ -180,10 +181,7 @@ func TestServe_FindsNewDocuments(t *testing.T) {
 func TestServe_Reindex(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kremlin.db")
 	base, stop := serveArchive(t, path, serveOptions{}, serveDocs...)
-	waitBuilt(t, base)
-	if n := searchTotal(t, base, "harvest"); n != 1 {
-		t.Fatalf("after the first build: %d hits for harvest", n)
-	}
+	waitBuilt(t, base, "harvest")
 	stop()
 	base, stop = serveArchive(t, path, serveOptions{Reindex: true})
 	if n := searchTotal(t, base, "harvest"); n != 1 { // the old index answers at once
@@ -209,10 +207,7 @@ func TestServe_Errors(t *testing.T) {
 	}
 	path := filepath.Join(dir, "kremlin.db")
 	base, _ := serveArchive(t, path, serveOptions{}, serveDocs...)
-	waitBuilt(t, base)
-	if n := searchTotal(t, base, "harvest"); n != 1 {
-		t.Fatalf("after the first build: %d hits for harvest", n)
-	}
+	waitBuilt(t, base, "harvest")
 	// A second server of the same archive and index is refused.
 	err = runServe(context.Background(), serveOptions{DB: path, Addr: "127.0.0.1:0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "another kremlin-archive serve uses this index") {
@@ -258,10 +253,7 @@ func TestServe_DocIsTheExportRecord(t *testing.T) {
 				searchtest.Turn("А.Лукашенко", "persons/90", "Спасибо за приглашение.")}},
 	}
 	base, _ := serveArchive(t, path, serveOptions{}, docs...)
-	waitBuilt(t, base)
-	if n := searchTotal(t, base, "invitation"); n != 1 {
-		t.Fatalf("after the first build: %d hits for invitation", n)
-	}
+	waitBuilt(t, base, "invitation")
 	var out syncBuffer
 	if err := Run(context.Background(), []string{"export", "--db", path, "--id", "7", "--lang", "en"}, &out, io.Discard); err != nil {
 		t.Fatal(err)
