@@ -193,20 +193,9 @@ func (ix *Index) open() error {
 			return err
 		}
 	} else {
-		set := &indexSet{idx: map[string]bleve.Index{}, common: map[string]map[string]bool{}}
-		for _, l := range Langs {
-			for _, typ := range types {
-				p := filepath.Join(ix.dir, l+"-"+typ)
-				bi, err := bleve.OpenUsing(p, indexConfig())
-				if err != nil {
-					for _, bi := range set.idx {
-						bi.Close()
-					}
-					return fmt.Errorf("index %s: %w (remove the directory or run serve --reindex)", p, err)
-				}
-				set.idx[l+"/"+typ] = bi
-			}
-			set.common[l] = commonOf(set.idx[l+"/"+typeDoc].Mapping())
+		set, err := ix.newSet(func(_, _, p string) (bleve.Index, error) { return bleve.OpenUsing(p, indexConfig()) })
+		if err != nil {
+			return fmt.Errorf("%w (remove the directory or run serve --reindex)", err)
 		}
 		ix.set.Store(set)
 	}
@@ -247,30 +236,41 @@ func (ix *Index) create(common map[string][]string) error {
 	if err := ix.reset(); err != nil {
 		return err
 	}
-	set := &indexSet{idx: map[string]bleve.Index{}, common: map[string]map[string]bool{}}
-	for _, l := range Langs {
-		set.common[l] = map[string]bool{}
-		for _, t := range common[l] {
-			set.common[l][t] = true
+	set, err := ix.newSet(func(l, typ, p string) (bleve.Index, error) {
+		m, err := newMapping(l, typ, common[l])
+		if err != nil {
+			return nil, err
 		}
-		for _, typ := range types {
-			p := filepath.Join(ix.dir, l+"-"+typ)
-			m, err := newMapping(l, typ, common[l])
-			if err == nil {
-				var bi bleve.Index
-				if bi, err = bleve.NewUsing(p, m, scorch.Name, scorch.Name, indexConfig()); err == nil {
-					set.idx[l+"/"+typ] = bi
-					continue
-				}
-			}
-			for _, bi := range set.idx {
-				bi.Close()
-			}
-			return fmt.Errorf("index %s: %w", p, err)
-		}
+		return bleve.NewUsing(p, m, scorch.Name, scorch.Name, indexConfig())
+	})
+	if err != nil {
+		return err
 	}
 	ix.set.Store(set)
 	return nil
+}
+
+// newSet makes the bleve index of every language and kind of entry with
+// mk (which opens or creates the one at path), closing those it made when
+// one fails. A language's common terms are those its document index's
+// mapping holds.
+func (ix *Index) newSet(mk func(lang, typ, path string) (bleve.Index, error)) (*indexSet, error) {
+	set := &indexSet{idx: map[string]bleve.Index{}, common: map[string]map[string]bool{}}
+	for _, l := range Langs {
+		for _, typ := range types {
+			p := filepath.Join(ix.dir, l+"-"+typ)
+			bi, err := mk(l, typ, p)
+			if err != nil {
+				for _, bi := range set.idx {
+					bi.Close()
+				}
+				return nil, fmt.Errorf("index %s: %w", p, err)
+			}
+			set.idx[l+"/"+typ] = bi
+		}
+		set.common[l] = commonOf(set.idx[l+"/"+typeDoc].Mapping())
+	}
+	return set, nil
 }
 
 // Close closes the index and releases its directory.
