@@ -139,6 +139,20 @@ type entry struct {
 	fields map[string]interface{}
 }
 
+// docText is a document's text as indexed: title (twice, for weight),
+// lead and text, in one field whose paragraph breaks the tokenizer keeps
+// phrases inside.
+func docText(r *record.Record) string {
+	text := []string{r.Title, r.Title}
+	if r.Lead != "" {
+		text = append(text, r.Lead)
+	}
+	if r.Text != "" {
+		text = append(text, r.Text)
+	}
+	return strings.Join(text, "\n\n")
+}
+
 // entries turns a document into its index entries: the document, and
 // one entry per speaker turn. The record's Version must be set. The
 // labels of its facet values go to lb.
@@ -148,15 +162,7 @@ func entries(d *store.Doc, r *record.Record, lb *labelSet) (entry, []entry, erro
 		return entry{}, nil, err
 	}
 	base, facets := commonFields(d, r, lb)
-	// one field: the tokenizer keeps phrases inside paragraphs
-	text := []string{r.Title, r.Title}
-	if r.Lead != "" {
-		text = append(text, r.Lead)
-	}
-	if r.Text != "" {
-		text = append(text, r.Text)
-	}
-	all := strings.Join(text, "\n\n")
+	all := docText(r)
 	doc := map[string]interface{}{fText: all, fBigram: all,
 		fTurns: float64(len(r.Turns)), fRec: string(rec)}
 	docFacets := slices.Clone(facets)

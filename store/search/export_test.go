@@ -33,3 +33,6 @@ func Terms(lang, text string) (terms []string, pos []int) {
 	}
 	return nil, nil
 }
+
+// DocText is a document's text as indexed.
+var DocText = docText

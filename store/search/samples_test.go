@@ -106,19 +106,6 @@ func writeFetched(t *testing.T, docs []*store.Fetched) string {
 	return path
 }
 
-// indexedText is what the index analyses for a document (see entries):
-// the title twice, the lead and the text, as paragraphs.
-func indexedText(r *record.Record) string {
-	text := []string{r.Title, r.Title}
-	if r.Lead != "" {
-		text = append(text, r.Lead)
-	}
-	if r.Text != "" {
-		text = append(text, r.Text)
-	}
-	return strings.Join(text, "\n\n")
-}
-
 // analysedText is a text after the English analysis: term by position.
 type analysedText map[int]string
 
@@ -301,7 +288,7 @@ func TestSamplesPhrases(t *testing.T) {
 	allTerms := map[string]bool{}
 	for _, f := range docs {
 		r := f.Record
-		text := indexedText(r)
+		text := search.DocText(r)
 		texts[search.DocKey(r.Lang, r.ID)] = analyseText(text)
 		terms, _ := search.Terms("en", text)
 		for _, tm := range terms {
