@@ -85,7 +85,11 @@ func TestTwoHosts_BothLanguages(t *testing.T) {
 	if g := p.RU.MinStartGap(); g < ruDelay {
 		t.Errorf("ru: smallest gap between request starts %s, want >= its delay %s", g, ruDelay)
 	}
-	if g := p.RU.MinGap(); g < ruDelay-5*time.Millisecond {
+	// The site records a request's end when its handler returns, which
+	// on a loaded machine (-race, packages tested in parallel) can come
+	// 10 ms and more after the client has read the last byte (19 ms
+	// seen against a 30 ms delay): the start gap above is the exact check.
+	if g := p.RU.MinGap(); g < ruDelay/2 {
 		t.Errorf("ru: smallest gap between the end of a request and the next %s, want about >= %s", g, ruDelay)
 	}
 	enReqs, ruReqs := p.EN.Requests(), p.RU.Requests()
