@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -151,6 +152,34 @@ func TestBrowser(t *testing.T) {
 		u, _ := chromedp.Run(ctx, chromedp.Location())
 		return u
 	}
+	// navigate runs act, which leads to another page, and returns once
+	// that page has replaced the one before it and sel is visible on it.
+	// Waiting for sel alone is not enough: the search page before a search
+	// already lists documents (every one, when nothing is asked), and a
+	// check could read the old page while the new one is still loading.
+	navigate := func(ctx context.Context, act chromedp.Action[chromedp.Void], sel string) error {
+		before := location(ctx)
+		if err := chromedp.Do(ctx, act); err != nil {
+			return err
+		}
+		// While the page changes, the browser may refuse to look at it
+		// ("Inspected target navigated or closed"): ask again.
+		for {
+			now, err := chromedp.Run(ctx, chromedp.Location())
+			if err == nil && now != before {
+				var ready string
+				if ready, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`)); err == nil && ready == "complete" {
+					break
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("still on %s (%v): %w", now, err, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		return chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel)))
+	}
 	text := func(ctx context.Context, sel string) string {
 		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
@@ -160,8 +189,10 @@ func TestBrowser(t *testing.T) {
 	}
 
 	step("search a phrase with the keyboard", func(ctx context.Context) error {
-		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("q")),
-			chromedp.SendKeys(chromedp.ID("q"), `"sanctions hurt"`+kb.Enter), chromedp.WaitVisible(chromedp.CSS(".hit"))); err != nil {
+		if err := chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(chromedp.ID("q"))); err != nil {
+			return err
+		}
+		if err := navigate(ctx, chromedp.SendKeys(chromedp.ID("q"), `"sanctions hurt"`+kb.Enter), ".hit"); err != nil {
 			return err
 		}
 		if got := text(ctx, ".count"); !strings.HasPrefix(got, "Documents 1–1 of 1") {
@@ -190,7 +221,7 @@ func TestBrowser(t *testing.T) {
 		return chromedp.Do(ctx, chromedp.EmulateReset())
 	})
 	step("filter by the speaker who said it", func(ctx context.Context) error {
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".hit .meta a")), chromedp.WaitVisible(chromedp.CSS(".chips"))); err != nil {
+		if err := navigate(ctx, chromedp.Click(chromedp.CSS(".hit .meta a")), ".chips"); err != nil {
 			return err
 		}
 		u, _ := url.Parse(location(ctx))
@@ -201,7 +232,7 @@ func TestBrowser(t *testing.T) {
 		if got := text(ctx, ".chips li"); !strings.Contains(got, "said by President of Belarus Alexander Lukashenko") {
 			t.Errorf("chip %q", got)
 		}
-		if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.ID("q"), "cooperation"+kb.Enter), chromedp.WaitVisible(chromedp.CSS(".hit"))); err != nil {
+		if err := navigate(ctx, chromedp.SendKeys(chromedp.ID("q"), "cooperation"+kb.Enter), ".hit"); err != nil {
 			return err
 		}
 		if got := text(ctx, ".count"); !strings.HasPrefix(got, "Turns 1–1 of 1") {
@@ -210,7 +241,7 @@ func TestBrowser(t *testing.T) {
 		return nil
 	})
 	step("open the document", func(ctx context.Context) error {
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(".hit h2 a")), chromedp.WaitVisible(chromedp.CSS("article.doc"))); err != nil {
+		if err := navigate(ctx, chromedp.Click(chromedp.CSS(".hit h2 a")), "article.doc"); err != nil {
 			return err
 		}
 		if got := text(ctx, "h1"); got != "Talks with Alexander Lukashenko" {
@@ -222,21 +253,23 @@ func TestBrowser(t *testing.T) {
 		return shot(ctx, "document.png")
 	})
 	step("switch language", func(ctx context.Context) error {
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[hreflang="ru"]`)), chromedp.WaitVisible(chromedp.CSS(`article.doc[lang="ru"]`))); err != nil {
+		if err := navigate(ctx, chromedp.Click(chromedp.CSS(`a[hreflang="ru"]`)), `article.doc[lang="ru"]`); err != nil {
 			return err
 		}
 		if got := text(ctx, "h1"); got != "Переговоры с Александром Лукашенко" {
 			t.Errorf("Russian title %q", got)
 		}
-		return chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)), chromedp.WaitVisible(chromedp.CSS(`article.doc[lang="en"]`)))
+		return navigate(ctx, chromedp.Click(chromedp.CSS(`a[hreflang="en"]`)), `article.doc[lang="en"]`)
 	})
 	step("open the raw page", func(ctx context.Context) error {
 		mu.Lock()
 		clear(requested)
 		clear(blocked)
 		mu.Unlock()
-		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href$="/raw"]`)), chromedp.WaitVisible(chromedp.CSS("iframe.raw")),
-			chromedp.Sleep(1500*time.Millisecond)); err != nil {
+		if err := navigate(ctx, chromedp.Click(chromedp.CSS(`a[href$="/raw"]`)), "iframe.raw"); err != nil {
+			return err
+		}
+		if err := chromedp.Do(ctx, chromedp.Sleep(1500*time.Millisecond)); err != nil {
 			return err
 		}
 		if got := text(ctx, "h1"); got != "The page as captured" {
