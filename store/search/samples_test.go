@@ -176,16 +176,14 @@ func windows(text string, seed int) []string {
 	return out
 }
 
-// stopPhrases returns, for each "of the" / "in the" / "to the" of text,
-// the window of four words that holds it (one stop-word run inside a
-// phrase).
-func stopPhrases(text string) []string {
+// fourWords returns, for each line of text, the windows of four words
+// (a word, the one at i and the two after it) whose word at i is picked.
+func fourWords(text string, picked func(words []string, i int) bool) []string {
 	var out []string
 	for line := range strings.SplitSeq(text, "\n") {
 		words := strings.Fields(quoteRunes.Replace(line))
-		for i := 1; i+3 < len(words); i++ {
-			switch strings.ToLower(words[i]) + " " + strings.ToLower(words[i+1]) {
-			case "of the", "in the", "to the", "and the":
+		for i := 1; i+3 <= len(words); i++ {
+			if picked(words, i) {
 				out = append(out, strings.Join(words[i-1:i+3], " "))
 			}
 		}
@@ -193,19 +191,25 @@ func stopPhrases(text string) []string {
 	return out
 }
 
+// stopPhrases returns, for each "of the" / "in the" / "to the" / "and the"
+// of text, the window of four words that holds it (one stop-word run
+// inside a phrase).
+func stopPhrases(text string) []string {
+	return fourWords(text, func(words []string, i int) bool {
+		switch strings.ToLower(words[i]) + " " + strings.ToLower(words[i+1]) {
+		case "of the", "in the", "to the", "and the":
+			return true
+		}
+		return false
+	})
+}
+
 // punctPhrases returns windows of four words with a comma, colon,
 // semicolon or full stop after their second word.
 func punctPhrases(text string) []string {
-	var out []string
-	for line := range strings.SplitSeq(text, "\n") {
-		words := strings.Fields(quoteRunes.Replace(line))
-		for i := 1; i+2 < len(words); i++ {
-			if strings.ContainsAny(words[i][len(words[i])-1:], ",.;:") {
-				out = append(out, strings.Join(words[i-1:i+3], " "))
-			}
-		}
-	}
-	return out
+	return fourWords(text, func(words []string, i int) bool {
+		return strings.ContainsAny(words[i][len(words[i])-1:], ",.;:")
+	})
 }
 
 // spread picks at most n items of xs, evenly spaced.
