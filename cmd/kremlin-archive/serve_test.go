@@ -28,16 +28,9 @@ import (
 func serveArchive(t *testing.T, path string, o serveOptions, docs ...searchtest.Doc) (string, func() error) {
 	t.Helper()
 	if len(docs) > 0 {
-		db, err := store.Open(path, &store.Options{NoSync: true})
-		if err != nil {
+		if err := searchtest.WriteArchive(path, docs...); err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range docs {
-			if _, err := searchtest.Put(db, d); err != nil {
-				t.Fatal(err)
-			}
-		}
-		db.Close()
 	}
 	o.DB, o.Addr = path, "127.0.0.1:0"
 	if o.Refresh == 0 {
@@ -221,9 +214,9 @@ func TestServe_Errors(t *testing.T) {
 
 func TestServe_CommandLine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kremlin.db")
-	db, _ := store.Open(path, &store.Options{NoSync: true})
-	searchtest.Put(db, serveDocs[0])
-	db.Close()
+	if err := searchtest.WriteArchive(path, serveDocs[0]); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errb syncBuffer
 	done := make(chan error, 1)

@@ -60,16 +60,7 @@ var fixture = []Doc{
 func writeFixture(t testing.TB, docs []Doc) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kremlin.db")
-	db, err := store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range docs {
-		if _, err := Put(db, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := db.Close(); err != nil {
+	if err := WriteArchive(path, docs...); err != nil {
 		t.Fatal(err)
 	}
 	return path

@@ -68,16 +68,9 @@ func TestBrowser(t *testing.T) {
 		`<object data="` + evil.URL + `/o"></object><script>fetch("` + evil.URL + `/js"); document.title="ran"</script>` +
 		`<form action="` + evil.URL + `/post"></form><video src="` + evil.URL + `/v.mp4" autoplay></video></body></html>`
 	path := filepath.Join(t.TempDir(), "kremlin.db")
-	db, err := store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
+	if err := WriteArchive(path, d, docs[1], docs[2]); err != nil {
 		t.Fatal(err)
 	}
-	for _, x := range []Doc{d, docs[1], docs[2]} {
-		if _, err := Put(db, x); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
 	ro := func() (*store.DB, error) { return store.Open(path, &store.Options{ReadOnly: true}) }
 	ix, err := search.Open(search.DefaultDir(path), search.Options{})
 	if err != nil {

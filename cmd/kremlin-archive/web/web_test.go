@@ -67,16 +67,9 @@ type fixture struct {
 func setup(t *testing.T, open func(path string) search.Opener) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "kremlin.db")
-	db, err := store.Open(path, &store.Options{NoSync: true})
-	if err != nil {
+	if err := WriteArchive(path, docs...); err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range docs {
-		if _, err := Put(db, d); err != nil {
-			t.Fatal(err)
-		}
-	}
-	db.Close()
 	ro := func() (*store.DB, error) { return store.Open(path, &store.Options{ReadOnly: true}) }
 	ix, err := search.Open(search.DefaultDir(path), search.Options{})
 	if err != nil {

@@ -144,6 +144,22 @@ func Turn(speaker, key, text string) record.Turn {
 	return t
 }
 
+// WriteArchive stores docs in the archive at path, creating it, as a crawl
+// would, and closes it.
+func WriteArchive(path string, docs ...Doc) error {
+	db, err := store.Open(path, &store.Options{NoSync: true})
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if _, err := Put(db, d); err != nil {
+			db.Close()
+			return fmt.Errorf("%s/%d: %w", d.Lang, d.ID, err)
+		}
+	}
+	return db.Close()
+}
+
 // Put stores d in db as a crawl would (a new version when it changed).
 func Put(db *store.DB, d Doc) (store.Outcome, error) {
 	r := &record.Record{ID: d.ID, Lang: d.Lang, Title: d.Title, Lead: d.Lead, Sections: d.Sections, Tags: d.Tags,
