@@ -21,15 +21,15 @@ import (
 // crawlMemoryLimit, above what a backfill needs, bounds the heap should a
 // rare large page make it grow (the collector then runs more often
 // instead).
-// oneP is false for the tests that crawl in this process, in parallel
-// (main_test.go): one P for all of them would only make the suite slower.
-// A test that runs the CLI as a subprocess gets one P, as the CLI does.
-var oneP = true
-
 const (
 	crawlGCPercent   = 120
 	crawlMemoryLimit = 36 << 20
 )
+
+// oneP is false for the tests that crawl in this process, in parallel
+// (main_test.go): one P for all of them would only make the suite slower.
+// A test that runs the CLI as a subprocess gets one P, as the CLI does.
+var oneP = true
 
 // tuneRuntime applies the crawl's runtime settings and returns what
 // restores the previous ones (after the last of the runs in progress in
