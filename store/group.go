@@ -122,10 +122,12 @@ func (db *DB) updateDoc(fn func(tx *bolt.Tx) error, p *docPut) (err error) {
 	ok = true
 	g.docs++
 	g.bytes += len(p.blob)
-	if err := g.j.append(p); err != nil {
-		// Not journalled: commit it now.
-		db.log().Warn("writing the group journal; committing at once", "err", err)
-		return g.commit()
+	if !g.replaying { // a replay's documents are in the journal already
+		if err := g.j.append(p); err != nil {
+			// Not journalled: commit it now.
+			db.log().Warn("writing the group journal; committing at once", "err", err)
+			return g.commit()
+		}
 	}
 	if g.docs >= groupDocs || g.bytes >= groupBytes || time.Since(g.first) >= db.window() {
 		return g.commit()
@@ -146,9 +148,14 @@ func (g *group) begin(b *bolt.DB) error {
 		tx.Rollback()
 		return err
 	}
-	if err := g.j.begin(epoch); err != nil {
-		tx.Rollback()
-		return fmt.Errorf("%w: %v", errJournal, err)
+	// A replay's group is the journal's own (this epoch, its records):
+	// the journal stays as it is until the group commits, so a crash
+	// during the replay leaves it whole.
+	if !g.replaying {
+		if err := g.j.begin(epoch); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("%w: %v", errJournal, err)
+		}
 	}
 	g.tx, g.first = tx, time.Now()
 	return nil

@@ -222,9 +222,9 @@ func (db *DB) openJournal() error {
 		db.group.j.keep = false
 		return nil // committed: nothing to do
 	}
-	// Store them the way they were stored, in one group that journals
-	// them again (the same records, with the group's new tag), so that
-	// a crash during the replay leaves the journal whole; the seals and
+	// Store them the way they were stored, in one group of this epoch
+	// that leaves the journal as it is (see group.begin), so that a
+	// crash during the replay leaves the journal whole; the seals and
 	// dictionaries (which read, and so commit) come after.
 	// A replay that fails is rolled back whole, and the journal is put
 	// back as it was, for another try.
@@ -247,7 +247,7 @@ func (db *DB) openJournal() error {
 	db.group.replaying = true
 	defer func() { db.group.replaying = false }()
 	stored := map[string]bool{} // languages with a new version
-	for _, p := range puts {
+	for i, p := range puts {
 		if err := db.updateDoc(func(tx *bolt.Tx) error {
 			outcome, _, err := db.putTx(tx, p)
 			if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
@@ -256,6 +256,9 @@ func (db *DB) openJournal() error {
 			return err
 		}, p); err != nil {
 			return fail(fmt.Errorf("store again %s/%d from the group journal %s: %w", p.f.Record.Lang, p.f.Record.ID, f.Name(), err))
+		}
+		if replayed != nil {
+			replayed(i)
 		}
 	}
 	if err := db.Flush(); err != nil {
@@ -275,6 +278,10 @@ func (db *DB) openJournal() error {
 	db.log().Info("stored again the documents a killed run had stored but not committed", "db", db.path, "documents", len(recs))
 	return nil
 }
+
+// replayed, when a test sets it, is called after the replay has stored
+// the journal's i-th document (before the group commits).
+var replayed func(i int)
 
 // closeJournal closes the journal and, with remove, removes it (the
 // archive is closed, every group committed), unless a replay failed.

@@ -151,3 +151,71 @@ func TestJournal_ReplayFails(t *testing.T) {
 		t.Errorf("doc 1 after a rolled-back replay: %+v %v", d, err)
 	}
 }
+
+// A writer killed while it replays a journal leaves the journal whole:
+// the next one stores every document of it (the replay's group writes
+// nothing to the journal before it commits).
+func TestJournal_KilledDuringReplay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	db, err := Open(path, &Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(journalPath(path) + ".tmp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := &journal{f: f}
+	if err := j.begin(1); err != nil { // the archive's committed epoch is 0
+		t.Fatal(err)
+	}
+	const n = 4
+	for id := int64(1); id <= n; id++ {
+		if err := j.append(journalDoc(t, db, id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	db.Close()
+	if err := os.Rename(journalPath(path)+".tmp", journalPath(path)); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(journalPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// What a SIGKILL after the replay's second document leaves.
+	killed := filepath.Join(t.TempDir(), "j.db")
+	replayed = func(i int) {
+		if i != 1 {
+			return
+		}
+		for _, suffix := range []string{"", ".journal"} {
+			b, err := os.ReadFile(path + suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if suffix != "" && string(b) != string(whole) {
+				t.Errorf("the journal changed during the replay")
+			}
+			if err := os.WriteFile(killed+suffix, b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	defer func() { replayed = nil }()
+	for _, p := range []string{path, killed} {
+		db, err := Open(p, &Options{NoSync: true, GroupCommit: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		replayed = nil
+		for id := int64(1); id <= n; id++ {
+			if d, err := db.Doc("en", id); err != nil || d == nil {
+				t.Errorf("%s: doc %d after the replay: %+v %v", filepath.Base(filepath.Dir(p)), id, d, err)
+			}
+		}
+		db.Close()
+	}
+}
