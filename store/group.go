@@ -214,9 +214,8 @@ func (db *DB) Flush() error {
 	h := &db.h
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	if h.bolt == nil {
-		return nil
-	}
+	// With the file closed there is no group (closeFile committed it),
+	// but maybe the error of that commit, still to be returned.
 	return db.flushGroup()
 }
 

@@ -460,7 +460,10 @@ func (db *DB) shutdown() error {
 	if n := h.releases.Load(); n > 0 {
 		db.log().Info("the archive file was shared with readers", "db", db.path, "releases", n, "waited_seconds", time.Duration(h.waited.Load()).Seconds())
 	}
-	err := db.closeFile()
+	// The error of a commit when the file was closed for readers, not
+	// yet returned (closeFile below returns its own).
+	err := db.flushGroup()
+	err = errors.Join(err, db.closeFile())
 	// Every group committed, the journal has nothing to give: it goes,
 	// before the run lock does.
 	if jerr := db.closeJournal(err == nil); jerr != nil {

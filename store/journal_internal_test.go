@@ -219,3 +219,30 @@ func TestJournal_KilledDuringReplay(t *testing.T) {
 		db.Close()
 	}
 }
+
+// A commit that failed when the file was closed for readers comes back
+// from the writer's next Flush or Close (the watcher only logs it), not
+// lost with the closed file.
+func TestGroupCommit_ErrorAfterClosedForReaders(t *testing.T) {
+	for _, last := range []string{"Flush", "Close"} {
+		db, err := Open(filepath.Join(t.TempDir(), "g.db"), &Options{NoSync: true, GroupCommit: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.h.mu.Lock()
+		db.closeFile()
+		db.h.mu.Unlock()
+		db.group.mu.Lock()
+		db.group.err = errors.New("disk full")
+		db.group.mu.Unlock()
+		if last == "Flush" {
+			err = db.Flush()
+			db.Close()
+		} else {
+			err = db.Close()
+		}
+		if err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("%s = %v, want the commit's error", last, err)
+		}
+	}
+}
