@@ -245,7 +245,6 @@ func (db *DB) recompress(lang string) error {
 					}
 					batch = append(batch, kv{bytes.Clone(k), blob})
 					size += pc.size()
-					pc, recs = nil, nil
 					// A pack's decoding and encoding take a few MiB
 					// beside the running crawl's heap, once per language:
 					// collected pack by pack, they do not set a heap goal

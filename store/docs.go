@@ -113,6 +113,11 @@ const (
 	OutcomeEarlier
 )
 
+// stored reports whether the outcome stored a version of the document.
+func (o Outcome) stored() bool {
+	return o == OutcomeNew || o == OutcomeUpdated || o == OutcomeEarlier
+}
+
 func (o Outcome) String() string {
 	switch o {
 	case OutcomeNew:
@@ -179,9 +184,8 @@ func (db *DB) PutDocument(f *Fetched, runID uint64) (Outcome, error) {
 // nothing else, and the group journal (journal.go) keeps what it needs
 // to build one again.
 type docPut struct {
-	f       *Fetched
-	runID   uint64
-	recJSON []byte
+	f     *Fetched
+	runID uint64
 	// light has the record's fields Source, CapturedAt and Updated as
 	// they will be stored; stored returns the whole record as stored.
 	light  *record.Record
@@ -217,7 +221,7 @@ func (db *DB) preparePut(f *Fetched, runID uint64) (*docPut, error) {
 
 func newDocPut(f *Fetched, runID uint64, recJSON, blob []byte, size int) (*docPut, error) {
 	rec := f.Record
-	p := &docPut{f: f, runID: runID, recJSON: recJSON, blob: blob, size: size}
+	p := &docPut{f: f, runID: runID, blob: blob, size: size}
 	// Compare what will be stored, not what was given: JSON replaces
 	// invalid UTF-8, and the stored copy has been through it. The whole
 	// record is compared only with a current version (decoded then); the
@@ -270,7 +274,7 @@ func (db *DB) putTx(tx *bolt.Tx, p *docPut) (outcome Outcome, packFull bool, err
 			return 0, false, err
 		}
 	}
-	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+	if outcome.stored() {
 		op, ok := getOpenPack(tx, rec.Lang)
 		packFull = ok && db.packFull(op)
 	}
@@ -294,7 +298,7 @@ func (db *DB) putTx(tx *bolt.Tx, p *docPut) (outcome Outcome, packFull bool, err
 		case OutcomeUnchanged, OutcomeStale:
 			r.Unchanged++
 		}
-		if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+		if outcome.stored() {
 			r.countSource(p.light.Source)
 		}
 	})
@@ -304,7 +308,7 @@ func (db *DB) putTx(tx *bolt.Tx, p *docPut) (outcome Outcome, packFull bool, err
 // afterPut seals the language's open pack when it is full and trains
 // its dictionaries when it is time, after a document is stored.
 func (db *DB) afterPut(lang string, outcome Outcome, packFull bool) error {
-	if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+	if outcome.stored() {
 		// The seal is a transaction of its own (sealFull looks again);
 		// known full here, no read transaction per document asks.
 		if packFull {

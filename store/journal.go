@@ -55,8 +55,6 @@ const (
 	maxJournal = 256 << 20
 )
 
-var journalCRC = crc32.MakeTable(crc32.Castagnoli)
-
 func journalPath(db string) string { return db + ".journal" }
 
 // journalMeta is what a journal record holds besides the staged entry
@@ -87,7 +85,7 @@ func (j *journal) begin(epoch uint64) error {
 	h = append(h, journalMagic...)
 	h = binary.BigEndian.AppendUint64(h, epoch)
 	h = binary.BigEndian.AppendUint64(h, tag)
-	h = binary.BigEndian.AppendUint32(h, crc32.Checksum(h, journalCRC))
+	h = binary.BigEndian.AppendUint32(h, crc32.Checksum(h, castagnoli))
 	if _, err := j.f.WriteAt(h, 0); err != nil {
 		j.tag = 0
 		return err
@@ -122,7 +120,7 @@ func (j *journal) append(p *docPut) error {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(meta)))
 	b = append(b, meta...)
 	b = append(b, p.blob...)
-	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[8:], journalCRC))
+	binary.BigEndian.PutUint32(b[4:], crc32.Checksum(b[8:], castagnoli))
 	if cap(b) <= 1<<20 {
 		j.buf = b
 	}
@@ -137,7 +135,7 @@ func (j *journal) append(p *docPut) error {
 // of its group, up to the first that is torn or of another group.
 func readJournal(data []byte) (epoch uint64, recs [][]byte) {
 	if len(data) < journalHeaderLen || !bytes.Equal(data[:8], journalMagic) ||
-		crc32.Checksum(data[:24], journalCRC) != binary.BigEndian.Uint32(data[24:28]) {
+		crc32.Checksum(data[:24], castagnoli) != binary.BigEndian.Uint32(data[24:28]) {
 		return 0, nil
 	}
 	epoch = binary.BigEndian.Uint64(data[8:16])
@@ -148,7 +146,7 @@ func readJournal(data []byte) (epoch uint64, recs [][]byte) {
 			break
 		}
 		body := rest[8 : 8+n]
-		if crc32.Checksum(body, journalCRC) != binary.BigEndian.Uint32(rest[4:]) || binary.BigEndian.Uint64(body) != tag {
+		if crc32.Checksum(body, castagnoli) != binary.BigEndian.Uint32(rest[4:]) || binary.BigEndian.Uint64(body) != tag {
 			break
 		}
 		recs = append(recs, body[8:])
@@ -250,7 +248,7 @@ func (db *DB) openJournal() error {
 	for i, p := range puts {
 		if err := db.updateDoc(func(tx *bolt.Tx) error {
 			outcome, _, err := db.putTx(tx, p)
-			if outcome == OutcomeNew || outcome == OutcomeUpdated || outcome == OutcomeEarlier {
+			if outcome.stored() {
 				stored[p.f.Record.Lang] = true
 			}
 			return err
@@ -265,13 +263,10 @@ func (db *DB) openJournal() error {
 		return fail(err)
 	}
 	db.group.j.keep = false
-	for _, lang := range []string{"en", "ru"} {
+	for _, lang := range langs {
 		if stored[lang] {
-			if err := db.sealFull(lang); err != nil {
-				return fmt.Errorf("seal a pack of %s pages: %w", lang, err)
-			}
-			if err := db.maybeTrainDict(lang); err != nil {
-				return fmt.Errorf("train compression dictionary: %w", err)
+			if err := db.afterPut(lang, OutcomeNew, true); err != nil {
+				return err
 			}
 		}
 	}

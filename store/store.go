@@ -309,7 +309,7 @@ func (db *DB) ready() error {
 			return fmt.Errorf("%s: adding checksums to the archive's bookkeeping: %w", db.path, err)
 		}
 	}
-	if !db.opts.ReadOnly && !db.opts.Salvage && db.group.j == nil {
+	if !db.opts.ReadOnly && !db.opts.Salvage {
 		if err := db.openJournal(); err != nil {
 			return fmt.Errorf("%s: %w", db.path, err)
 		}
