@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -66,11 +68,13 @@ func init() {
 			}
 			return d.Versions + 1
 		}
-		// Resume: what an earlier life left in the frontier.
+		// Resume: what an earlier life left in the frontier, new
+		// documents in ID order (as listed).
 		due, err := db.DuePending("en", time.Now())
 		if err != nil {
 			return fail(err)
 		}
+		slices.SortFunc(due, func(a, b store.Pending) int { return cmp.Compare(a.ID, b.ID) })
 		var maxID int64
 		db.ScanDocs(func(d *store.Doc) error { maxID = max(maxID, d.ID); return nil })
 		for _, p := range due {
@@ -79,20 +83,29 @@ func init() {
 			}
 			maxID = max(maxID, p.ID)
 		}
-		for id := maxID + 1; ; id++ {
-			st := &store.SectionState{Lang: "en", Section: "news", Cursor: &store.Cursor{Page: int(id), Mode: "crawl"}}
-			res, err := db.RecordListing("en", "news", []store.ListedItem{{ID: id, URL: fmt.Sprint("/events/president/news/", id)}}, time.Now(), st, run.ID)
+		// Listing pages of crashPage documents each, stored one after
+		// the other (in a group, when grouped), then now and then a
+		// refetch of an updated document.
+		for page := maxID/crashPage + 1; ; page++ {
+			var items []store.ListedItem
+			for id := (page-1)*crashPage + 1; id <= page*crashPage; id++ {
+				items = append(items, store.ListedItem{ID: id, URL: fmt.Sprint("/events/president/news/", id)})
+			}
+			st := &store.SectionState{Lang: "en", Section: "news", Cursor: &store.Cursor{Page: int(page), Mode: "crawl"}}
+			res, err := db.RecordListing("en", "news", items, time.Now(), st, run.ID)
 			if err != nil {
 				return fail(err)
 			}
-			if len(res.Fetch) != 1 {
-				return fail(fmt.Errorf("listing of %d: %+v", id, res))
+			if len(res.Fetch) != crashPage {
+				return fail(fmt.Errorf("listing page %d: %+v", page, res))
 			}
-			if err := store1(id, 1, &res.Fetch[0]); err != nil {
-				return fail(err)
+			for _, p := range res.Fetch {
+				if err := store1(p.ID, 1, &p); err != nil {
+					return fail(err)
+				}
 			}
-			if id%3 == 0 {
-				j := 1 + r.Int64N(id)
+			if r.IntN(4) != 0 {
+				j := 1 + r.Int64N(page*crashPage)
 				n := next(j)
 				// Run 0: an update seen by a later run (within one run a
 				// document is current once fetched).
@@ -110,6 +123,10 @@ func init() {
 		}
 	}
 }
+
+// crashPage is how many documents a listing page of the crash test
+// lists.
+const crashPage = 4
 
 func TestDB_CrashSafety_SIGKILL(t *testing.T) {
 	if testing.Short() {
@@ -250,7 +267,7 @@ func checkCrashArchive(t *testing.T, path string, prevDocs int) int {
 	if err := db.ScanDocs(func(d *store.Doc) error { docs = append(docs, *d); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	// New documents are stored in ID order, one transaction each.
+	// New documents are stored in ID order.
 	for i, d := range docs {
 		if d.ID != int64(i+1) {
 			t.Fatalf("documents are not 1..%d: position %d holds %d", len(docs), i, d.ID)
@@ -281,27 +298,27 @@ func checkCrashArchive(t *testing.T, path string, prevDocs int) int {
 		}
 	}
 
-	// The frontier: at most the one new document being fetched and one
-	// update being refetched when the kill came.
+	// The frontier: at most the rest of the listing page being fetched
+	// and one update being refetched when the kill came.
 	pend, err := db.PendingList("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pend) > 2 {
-		t.Errorf("%d pending entries, want ≤ 2: %+v", len(pend), pend)
+	if len(pend) > crashPage+1 {
+		t.Errorf("%d pending entries, want ≤ %d: %+v", len(pend), crashPage+1, pend)
 	}
 	archived := map[int64]store.Doc{}
 	for _, d := range docs {
 		archived[d.ID] = d
 	}
-	newPending := false
+	var newPending []int64
 	for _, p := range pend {
 		d, ok := archived[p.ID]
 		switch p.Reason {
 		case "new":
-			newPending = true
-			if ok || p.ID != int64(len(docs)+1) {
-				t.Errorf("pending new %d with %d documents archived (archived: %v)", p.ID, len(docs), ok)
+			newPending = append(newPending, p.ID)
+			if ok {
+				t.Errorf("pending new %d is archived", p.ID)
 			}
 		case "updated":
 			if !ok || p.ListedUpdated <= d.UpdateMark {
@@ -311,15 +328,24 @@ func checkCrashArchive(t *testing.T, path string, prevDocs int) int {
 			t.Errorf("pending entry %+v", p)
 		}
 	}
-	// The listing's section state went in with its frontier entry.
+	// The new ones pending are the rest of the last listing page:
+	// len(docs)+1 and on, up to its end.
+	slices.Sort(newPending)
+	for i, id := range newPending {
+		if id != int64(len(docs)+1+i) {
+			t.Errorf("pending new %v with %d documents archived", newPending, len(docs))
+			break
+		}
+	}
+	// The listing's section state went in with its frontier entries.
 	st, _ := db.SectionState("en", "news")
 	switch {
 	case st.Cursor == nil:
-		if len(docs) != 0 || newPending {
+		if len(docs) != 0 || len(newPending) != 0 {
 			t.Errorf("no section state with %d documents", len(docs))
 		}
-	case st.Cursor.Page == len(docs)+1 && !newPending, st.Cursor.Page != len(docs) && st.Cursor.Page != len(docs)+1:
-		t.Errorf("section cursor at %d with %d documents (pending new: %v)", st.Cursor.Page, len(docs), newPending)
+	case st.Cursor.Page*crashPage != len(docs)+len(newPending):
+		t.Errorf("section cursor at page %d (of %d documents each) with %d documents and %d new pending", st.Cursor.Page, crashPage, len(docs), len(newPending))
 	}
 
 	// Run counters were committed with the documents.
