@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,14 +172,22 @@ func Open(dir string, o Options) (*Index, error) {
 func (ix *Index) open() error {
 	st, err := readState(filepath.Join(ix.dir, "state.json"))
 	complete := err == nil && st.MappingVersion == MappingVersion
+	created := complete // its parts were made
 	if complete {
+		var missing []string
 		for _, l := range Langs {
 			for _, typ := range types {
 				if _, err := os.Stat(filepath.Join(ix.dir, l+"-"+typ, "index_meta.json")); err != nil {
-					ix.log.Info("part of the index is missing; rebuilding it", "dir", ix.dir, "missing", l+"-"+typ)
-					complete = false
+					missing = append(missing, l+"-"+typ)
 				}
 			}
+		}
+		switch {
+		case len(missing) == len(Langs)*len(types) && st.Seq == 0:
+			created = false // built from an empty archive: no part made yet
+		case len(missing) > 0:
+			ix.log.Info("part of the index is missing; rebuilding it", "dir", ix.dir, "missing", strings.Join(missing, ", "))
+			complete = false
 		}
 	} else if err == nil {
 		ix.log.Info("the index was made by another version; rebuilding it", "dir", ix.dir,
@@ -192,7 +201,7 @@ func (ix *Index) open() error {
 		if err := writeState(filepath.Join(ix.dir, "state.json"), &st); err != nil {
 			return err
 		}
-	} else {
+	} else if created {
 		set, err := ix.newSet(func(_, _, p string) (bleve.Index, error) { return bleve.OpenUsing(p, indexConfig()) })
 		if err != nil {
 			return fmt.Errorf("%w (remove the directory or run serve --reindex)", err)

@@ -1,8 +1,10 @@
 package search_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -420,6 +422,45 @@ func TestOpenBusyAndStale(t *testing.T) {
 	}
 	if n, err := ix2.Update(context.Background(), opener(path)); err != nil || n != len(fixture) {
 		t.Fatalf("rebuild: %d, %v", n, err)
+	}
+}
+
+// An index built from an empty archive has no part yet: opened again it
+// is complete, not broken (no rebuild, no "missing" message), and the
+// archive's first documents are indexed as usual.
+func TestOpenEmptyArchiveIndex(t *testing.T) {
+	path := writeFixture(t, nil)
+	dir := search.DefaultDir(path)
+	var logs bytes.Buffer
+	o := search.Options{Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	ix, err := search.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ix.Update(context.Background(), opener(path)); err != nil || n != 0 {
+		t.Fatalf("update of an empty archive: %d, %v", n, err)
+	}
+	built := ix.State().BuiltAt
+	ix.Close()
+	ix, err = search.Open(dir, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	if st := ix.State(); !st.Complete || !st.BuiltAt.Equal(built) {
+		t.Errorf("reopened: %+v, want complete, built at %v", st, built)
+	}
+	if strings.Contains(logs.String(), "rebuilding") {
+		t.Errorf("reopening an empty archive's index rebuilds it:\n%s", logs.String())
+	}
+	if err := WriteArchive(path, fixture[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := ix.Update(context.Background(), opener(path)); err != nil || n != 1 {
+		t.Fatalf("update after the first document: %d, %v", n, err)
+	}
+	if res, err := ix.Search(context.Background(), search.Query{Q: "sanctions"}); err != nil || res.Total != 1 {
+		t.Fatalf("search: %+v, %v", res, err)
 	}
 }
 
