@@ -58,12 +58,10 @@ func commonTerms(open Opener, todo []ref) (map[string][]string, map[string]int, 
 			for _, it := range items {
 				docs++
 				seen := map[string]bool{}
-				for _, text := range []string{it.r.Title, it.r.Lead, it.r.Text} {
-					for _, t := range an.Analyze([]byte(text)) {
-						if k := string(t.Term); !seen[k] {
-							seen[k] = true
-							df[k]++
-						}
+				for _, t := range an.Analyze([]byte(docText(it.r))) {
+					if k := string(t.Term); !seen[k] {
+						seen[k] = true
+						df[k]++
 					}
 				}
 			}
