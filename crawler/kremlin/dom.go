@@ -17,7 +17,7 @@ import (
 // Most of a page's parsing time went to x/net/html: a generic tokenizer
 // reading byte by byte through an io.Reader, a string for every tag name,
 // attribute and text, one allocation per node. The site's pages use a
-// small, well-formed part of HTML, so parseHTML first tries fastParse, a
+// small, well-formed part of HTML, so parseHTML first tries fastParseIn, a
 // tokenizer and tree builder for that part only: it works on one copy of
 // the page (names, attribute values and texts are substrings of it) and
 // allocates nodes in blocks. At the first construct outside that part
@@ -61,7 +61,7 @@ const (
 // are left to it, and to its error).
 const maxOpen = 500
 
-// domBuilder is the state of one fastParse.
+// domBuilder is the state of one fastParseIn.
 type domBuilder struct {
 	src string // the page (one copy; every string of the tree points into it unless unescaped)
 	raw []byte // the same bytes, for atom lookups without allocation
@@ -75,7 +75,7 @@ type domBuilder struct {
 	origMode   int
 	rawTag     string // the element whose raw text comes next ("" for none)
 
-	ar    *arena           // where blocks come from (nil: allocated)
+	ar    *arena           // where blocks come from
 	nodes []html.Node      // block of nodes handed out one by one
 	attrs []html.Attribute // block of attributes
 
