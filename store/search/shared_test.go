@@ -1,6 +1,7 @@
 package search
 
 import (
+	"bytes"
 	"slices"
 	"testing"
 )
@@ -14,9 +15,11 @@ func TestSharedAnalysis(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := []byte("Russian economic development.\n\nThe development of Russian economic ties.")
+	// Each call on its own copy, as bleve gives each field its own bytes
+	// (analysis lowercases them in place).
 	terms := func(name string) []string {
 		var out []string
-		for _, tk := range m.AnalyzerNamed(name).Analyze(text) {
+		for _, tk := range m.AnalyzerNamed(name).Analyze(bytes.Clone(text)) {
 			out = append(out, string(tk.Term))
 		}
 		return out
