@@ -158,15 +158,10 @@ const (
 )
 
 // newMapping is the mapping of one language's index of entries of type
-// typ, with the language's common terms (see bigrams).
+// typ; a document index has the language's common terms (see bigrams),
+// a turn index no bigram field and so none.
 func newMapping(lang, typ string, commonTerms []string) (*mapping.IndexMappingImpl, error) {
 	im := mapping.NewIndexMapping()
-	if commonTerms == nil {
-		commonTerms = []string{}
-	}
-	if err := im.AddCustomTokenFilter(pairsFilter, map[string]interface{}{"type": bigramFilter, "common": commonTerms}); err != nil {
-		return nil, err
-	}
 	// bleve's "en" and "ru" analysers with a faster tokenizer (see words)
 	filters := []string{en.PossessiveName, lowercase.Name, en.StopName, porter.Name}
 	if lang == "ru" {
@@ -179,17 +174,25 @@ func newMapping(lang, typ string, commonTerms []string) (*mapping.IndexMappingIm
 	}); err != nil {
 		return nil, err
 	}
-	// the same analysis, shared by a document's text and bigram fields
-	if err := im.AddCustomAnalyzer(analyzerFor(lang)+indexSuffix, map[string]interface{}{
-		"type": sharedAnalyzer, "analyzer": analyzerFor(lang), "tokenizer": wordsTokenizer, "token_filters": filters,
-	}); err != nil {
-		return nil, err
-	}
-	if err := im.AddCustomAnalyzer(analyzerFor(lang)+pairsSuffix, map[string]interface{}{
-		"type": sharedAnalyzer, "analyzer": analyzerFor(lang), "tokenizer": wordsTokenizer, "token_filters": filters,
-		"filter": pairsFilter,
-	}); err != nil {
-		return nil, err
+	if typ == typeDoc {
+		if commonTerms == nil {
+			commonTerms = []string{}
+		}
+		if err := im.AddCustomTokenFilter(pairsFilter, map[string]interface{}{"type": bigramFilter, "common": commonTerms}); err != nil {
+			return nil, err
+		}
+		// the same analysis, shared by a document's text and bigram fields
+		if err := im.AddCustomAnalyzer(analyzerFor(lang)+indexSuffix, map[string]interface{}{
+			"type": sharedAnalyzer, "analyzer": analyzerFor(lang), "tokenizer": wordsTokenizer, "token_filters": filters,
+		}); err != nil {
+			return nil, err
+		}
+		if err := im.AddCustomAnalyzer(analyzerFor(lang)+pairsSuffix, map[string]interface{}{
+			"type": sharedAnalyzer, "analyzer": analyzerFor(lang), "tokenizer": wordsTokenizer, "token_filters": filters,
+			"filter": pairsFilter,
+		}); err != nil {
+			return nil, err
+		}
 	}
 	im.DefaultAnalyzer = analyzerFor(lang)
 	im.StoreDynamic = false

@@ -48,3 +48,23 @@ func TestSharedAnalysis(t *testing.T) {
 		}
 	}
 }
+
+// Only a document index keeps the common terms: a turn index has no
+// bigram field to use them.
+func TestCommonTermsInDocMappingOnly(t *testing.T) {
+	for _, tc := range []struct {
+		typ  string
+		want int
+	}{{typeDoc, 2}, {typeTurn, 0}} {
+		m, err := newMapping("ru", tc.typ, []string{"развит", "экономик"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(commonOf(m)); got != tc.want {
+			t.Errorf("%s mapping keeps %d common terms, want %d", tc.typ, got, tc.want)
+		}
+		if err := m.Validate(); err != nil {
+			t.Errorf("%s mapping: %v", tc.typ, err)
+		}
+	}
+}
