@@ -83,36 +83,45 @@ func TestJournal_OtherGroupsRecords(t *testing.T) {
 	}
 }
 
-// A journal whose records cannot be stored again stops Open with an
-// error that names it (and says what to do), promptly, and is kept.
-func TestJournal_ReplayFails(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "j.db")
+// killedWriter makes a new archive at path and beside it the journal of
+// a group that a killed writer did not commit (epoch 1, the archive's
+// committed epoch being 0), holding the documents puts makes.
+func killedWriter(t *testing.T, path string, puts func(db *DB) []*docPut) {
+	t.Helper()
 	db, err := Open(path, &Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Written aside: the writer's Close removes its own journal.
 	f, err := os.Create(journalPath(path) + ".tmp")
 	if err != nil {
 		t.Fatal(err)
 	}
 	j := &journal{f: f}
-	if err := j.begin(1); err != nil { // the archive's committed epoch is 0
+	if err := j.begin(1); err != nil {
 		t.Fatal(err)
 	}
-	p := journalDoc(t, db, 1)
-	if err := j.append(p); err != nil {
-		t.Fatal(err)
-	}
-	bad := journalDoc(t, db, 2)
-	bad.blob = []byte("not a staged entry")
-	if err := j.append(bad); err != nil {
-		t.Fatal(err)
+	for _, p := range puts(db) {
+		if err := j.append(p); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f.Close()
 	db.Close()
 	if err := os.Rename(journalPath(path)+".tmp", journalPath(path)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A journal whose records cannot be stored again stops Open with an
+// error that names it (and says what to do), promptly, and is kept.
+func TestJournal_ReplayFails(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	killedWriter(t, path, func(db *DB) []*docPut {
+		bad := journalDoc(t, db, 2)
+		bad.blob = []byte("not a staged entry")
+		return []*docPut{journalDoc(t, db, 1), bad}
+	})
 	for _, group := range []time.Duration{0, time.Second} {
 		done := make(chan error, 1)
 		go func() {
@@ -142,7 +151,7 @@ func TestJournal_ReplayFails(t *testing.T) {
 	if err := os.Rename(journalPath(path), journalPath(path)+".bad"); err != nil {
 		t.Fatal(err)
 	}
-	db, err = Open(path, &Options{NoSync: true})
+	db, err := Open(path, &Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,29 +166,14 @@ func TestJournal_ReplayFails(t *testing.T) {
 // nothing to the journal before it commits).
 func TestJournal_KilledDuringReplay(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.db")
-	db, err := Open(path, &Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Create(journalPath(path) + ".tmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	j := &journal{f: f}
-	if err := j.begin(1); err != nil { // the archive's committed epoch is 0
-		t.Fatal(err)
-	}
 	const n = 4
-	for id := int64(1); id <= n; id++ {
-		if err := j.append(journalDoc(t, db, id)); err != nil {
-			t.Fatal(err)
+	killedWriter(t, path, func(db *DB) []*docPut {
+		var puts []*docPut
+		for id := int64(1); id <= n; id++ {
+			puts = append(puts, journalDoc(t, db, id))
 		}
-	}
-	f.Close()
-	db.Close()
-	if err := os.Rename(journalPath(path)+".tmp", journalPath(path)); err != nil {
-		t.Fatal(err)
-	}
+		return puts
+	})
 	whole, err := os.ReadFile(journalPath(path))
 	if err != nil {
 		t.Fatal(err)
